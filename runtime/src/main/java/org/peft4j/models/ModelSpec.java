@@ -1,0 +1,43 @@
+package org.peft4j.models;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Which pretrained model to start from and which task head to put on it.
+ *
+ * @param source an embedded model name ({@code "minilm"}), or null when {@code path} is given
+ * @param path   a Hugging Face model directory (config.json, model.safetensors, tokenizer.json), or null
+ * @param task   the task
+ * @param labels the class labels, in the order of the classifier's outputs
+ */
+public record ModelSpec(String source, Path path, TaskType task, List<String> labels) {
+
+    public static final List<String> EMBEDDED = List.of("minilm");
+
+    public ModelSpec {
+        labels = labels == null ? List.of() : List.copyOf(labels);
+    }
+
+    public List<String> validate() {
+        List<String> p = new ArrayList<>();
+        if ((source == null) == (path == null)) {
+            p.add("model: give exactly one of source '<name>' (embedded: " + EMBEDDED + ") or path '<HF model directory>'");
+        }
+        if (source != null && !EMBEDDED.contains(source)) {
+            p.add("model.source = '" + source + "' is not an embedded model; valid: " + EMBEDDED
+                    + ", or use path '<HF model directory>'");
+        }
+        if (task == null) {
+            p.add("model.task is missing; e.g. task classification(labels: ['ham', 'spam'])");
+        } else if (task == TaskType.CLASSIFICATION) {
+            if (labels.size() < 2) {
+                p.add("model.task classification needs at least 2 labels, got " + labels);
+            } else if (labels.stream().distinct().count() != labels.size()) {
+                p.add("model.task classification labels must be distinct, got " + labels);
+            }
+        }
+        return p;
+    }
+}

@@ -1,0 +1,7 @@
+package org.peft4j.models;
+
+/** What the model is fine-tuned to do. */
+public enum TaskType {
+    /** One label per text, from a fixed list; mean-pooled encoder output, then a linear {@code classifier}. */
+    CLASSIFICATION
+}

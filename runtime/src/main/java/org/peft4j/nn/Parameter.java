@@ -1,0 +1,68 @@
+package org.peft4j.nn;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDScope;
+import ai.djl.pytorch.engine.PtNDArray;
+import ai.djl.pytorch.jni.JniUtils;
+
+/**
+ * A named tensor owned by a {@link Module}. Whether it trains is a property of the parameter,
+ * set by whoever freezes or unfreezes the model; the optimizer only sees trainable ones.
+ */
+public final class Parameter {
+
+    private NDArray value;
+    private boolean trainable;
+
+    public Parameter(NDArray value) {
+        this.value = value;
+        // parameters outlive every step scope they may be created in
+        NDScope.unregister(value);
+    }
+
+    public NDArray value() {
+        return value;
+    }
+
+    /** Replaces the data (loading weights, merging). The old array is closed. */
+    public void set(NDArray newValue) {
+        if (!newValue.getShape().equals(value.getShape())) {
+            throw new IllegalArgumentException("shape " + newValue.getShape() + " does not fit parameter of shape "
+                    + value.getShape());
+        }
+        NDArray old = value;
+        NDScope.unregister(newValue);
+        value = newValue.toType(old.getDataType(), false);
+        if (value != newValue) {
+            newValue.close();
+        }
+        if (trainable) {
+            value.setRequiresGradient(true);
+        }
+        if (old != value) {
+            old.close();
+        }
+    }
+
+    public boolean trainable() {
+        return trainable;
+    }
+
+    public void setTrainable(boolean trainable) {
+        if (this.trainable != trainable) {
+            this.trainable = trainable;
+            value.setRequiresGradient(trainable);
+        }
+    }
+
+    /** Zeroes the accumulated gradient in place; libtorch never does this on its own. */
+    public void zeroGrad() {
+        if (trainable && value instanceof PtNDArray) {
+            JniUtils.zeroGrad((PtNDArray) value);
+        }
+    }
+
+    public long size() {
+        return value.getShape().size();
+    }
+}

@@ -1,0 +1,59 @@
+package org.peft4j.run;
+
+import org.peft4j.config.ConfigException;
+import org.peft4j.data.DataConfig;
+import org.peft4j.models.ModelSpec;
+import org.peft4j.peft.lora.LoraConfig;
+import org.peft4j.tensor.BackendConfig;
+import org.peft4j.train.OptimizerConfig;
+import org.peft4j.train.ScheduleConfig;
+import org.peft4j.train.TrainConfig;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Everything a fine-tuning run needs, resolved and typed. A recipe builds one; so can Java code.
+ *
+ * @param name      the recipe's name (used for the run directory)
+ * @param lora      the adapter, or null for full fine-tuning
+ */
+public record RunConfig(String name, BackendConfig backend, ModelSpec model, LoraConfig lora, DataConfig data,
+                        OptimizerConfig optimizer, ScheduleConfig schedule, TrainConfig train) {
+
+    /** Every problem of every part, together. */
+    public List<String> problems() {
+        List<String> p = new ArrayList<>();
+        if (name == null || !name.matches("[A-Za-z0-9._-]+")) {
+            p.add("recipe name '" + name + "' must be letters, digits, '.', '_' or '-' (it names the run directory)");
+        }
+        if (model == null) {
+            p.add("the model block is missing: model { source 'minilm'; task classification(labels: [...]) }");
+        } else {
+            p.addAll(model.validate());
+        }
+        if (lora != null) {
+            p.addAll(lora.validate());
+        }
+        if (data == null) {
+            p.add("the data block is missing: data { train jsonl('train.jsonl') }");
+        } else {
+            p.addAll(data.validate());
+        }
+        if (optimizer != null) {
+            p.addAll(optimizer.validate());
+        }
+        if (schedule != null) {
+            p.addAll(schedule.validate());
+        }
+        if (train != null) {
+            p.addAll(train.validate());
+        }
+        return p;
+    }
+
+    public RunConfig validated() {
+        ConfigException.throwIfAny(problems());
+        return this;
+    }
+}

@@ -1,0 +1,23 @@
+package org.peft4j.run;
+
+import java.nio.file.Path;
+import java.util.Map;
+
+/**
+ * What a finished run measured; also written to {@code summary.json} in the run directory.
+ *
+ * @param runDir           the run directory
+ * @param trainableParams  parameters that trained
+ * @param totalParams      all parameters
+ * @param before           metrics of the untrained model per split (empty when not evaluated)
+ * @param after            metrics of the trained model per split
+ * @param steps            optimizer steps taken
+ * @param wallSeconds      wall time of the whole run
+ * @param trainSeconds     wall time of the training loop alone
+ * @param tokensPerSecond  non-padding training tokens per second
+ * @param peakRssBytes     peak resident memory of the process
+ */
+public record Summary(Path runDir, long trainableParams, long totalParams,
+                      Map<String, Map<String, Double>> before, Map<String, Map<String, Double>> after,
+                      int steps, double wallSeconds, double trainSeconds, double tokensPerSecond, long peakRssBytes) {
+}
