@@ -95,8 +95,17 @@ public final class SafeTensors {
             long[] shape = new long[shapeNode.size()];
             long count = 1;
             for (int i = 0; i < shape.length; i++) {
-                shape[i] = shapeNode.get(i).asLong();
-                count *= shape[i];
+                shape[i] = shapeNode.get(i).asLong(-1);
+                if (shape[i] < 0) {
+                    throw new IOException(file + ": tensor '" + name + "' has an invalid shape " + shapeNode
+                            + " in the header");
+                }
+                try {
+                    count = Math.multiplyExact(count, shape[i]);
+                } catch (ArithmeticException overflow) {
+                    throw new IOException(file + ": tensor '" + name + "' has a shape " + shapeNode
+                            + " too large to address", overflow);
+                }
             }
             long begin = offs.get(0).asLong();
             long end = offs.get(1).asLong();
@@ -178,9 +187,9 @@ public final class SafeTensors {
                 return manager.create(f32, shape, DataType.FLOAT32);
             }
             case "F16":
-                return manager.create(direct(data), shape, DataType.FLOAT16).toType(DataType.FLOAT32, false);
+                return widened(manager.create(direct(data), shape, DataType.FLOAT16));
             case "F64":
-                return manager.create(direct(data), shape, DataType.FLOAT64).toType(DataType.FLOAT32, false);
+                return widened(manager.create(direct(data), shape, DataType.FLOAT64));
             case "F32":
                 return manager.create(direct(data), shape, DataType.FLOAT32);
             case "I64":
@@ -195,6 +204,13 @@ public final class SafeTensors {
                 return manager.create(direct(data), shape, DataType.BOOLEAN);
             default:
                 throw new IllegalArgumentException("tensor '" + e.name + "': dtype " + e.dtype + " is not supported");
+        }
+    }
+
+    /** The array cast to f32; the source is closed, since it would otherwise live as long as the manager. */
+    private static NDArray widened(NDArray source) {
+        try (source) {
+            return source.toType(DataType.FLOAT32, true);
         }
     }
 

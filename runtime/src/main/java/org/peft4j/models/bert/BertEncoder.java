@@ -1,0 +1,31 @@
+package org.peft4j.models.bert;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import org.peft4j.nn.Module;
+import org.peft4j.nn.ModuleList;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/** The stack of encoder layers, under the HF path {@code encoder.layer.N}. */
+public final class BertEncoder extends Module {
+
+    private final ModuleList<BertLayer> layers;
+
+    public BertEncoder(NDManager manager, BertConfig config) {
+        List<BertLayer> list = new ArrayList<>();
+        for (int i = 0; i < config.numHiddenLayers(); i++) {
+            list.add(new BertLayer(manager, config));
+        }
+        layers = addChild("layer", new ModuleList<>(list));
+    }
+
+    /** (B, T, H) -> (B, T, H); {@code keysMask} as in {@link BertSelfAttention#forward}. */
+    public NDArray forward(NDArray x, NDArray keysMask) {
+        for (int i = 0; i < layers.size(); i++) {
+            x = layers.get(i).forward(x, keysMask);
+        }
+        return x;
+    }
+}
