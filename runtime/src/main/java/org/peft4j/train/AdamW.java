@@ -64,6 +64,12 @@ public final class AdamW implements Optimizer {
     }
 
     @Override
+    public void close() {
+        m.forEach(NDArray::close);
+        v.forEach(NDArray::close);
+    }
+
+    @Override
     public List<Parameter> parameters() {
         return parameters;
     }

@@ -5,7 +5,7 @@ import org.peft4j.nn.Parameter;
 import java.util.List;
 
 /** Updates trainable parameters from their accumulated gradients. */
-public interface Optimizer {
+public interface Optimizer extends AutoCloseable {
 
     /** One update at learning rate {@code lr}; gradients are read, not cleared. */
     void step(double lr);
@@ -17,6 +17,10 @@ public interface Optimizer {
     default void zeroGrad() {
         parameters().forEach(Parameter::zeroGrad);
     }
+
+    /** Frees the optimizer's state (moments, momentum buffers). */
+    @Override
+    void close();
 
     static Optimizer create(OptimizerConfig config, List<Parameter> parameters) {
         switch (config.kind()) {

@@ -45,6 +45,11 @@ public final class Sgd implements Optimizer {
     }
 
     @Override
+    public void close() {
+        buffers.forEach(NDArray::close);
+    }
+
+    @Override
     public List<Parameter> parameters() {
         return parameters;
     }

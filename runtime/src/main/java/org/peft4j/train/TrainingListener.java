@@ -27,4 +27,35 @@ public interface TrainingListener {
 
     TrainingListener NONE = new TrainingListener() {
     };
+
+    /** Tells every one of {@code listeners}, in order. */
+    static TrainingListener all(TrainingListener... listeners) {
+        java.util.List<TrainingListener> ls = java.util.List.of(listeners);
+        return new TrainingListener() {
+            @Override
+            public void onPhase(String message) {
+                ls.forEach(l -> l.onPhase(message));
+            }
+
+            @Override
+            public void onTrainStart(int totalSteps) {
+                ls.forEach(l -> l.onTrainStart(totalSteps));
+            }
+
+            @Override
+            public void onStep(StepInfo step) {
+                ls.forEach(l -> l.onStep(step));
+            }
+
+            @Override
+            public void onEval(String split, String when, Map<String, Double> metrics) {
+                ls.forEach(l -> l.onEval(split, when, metrics));
+            }
+
+            @Override
+            public void onTrainEnd() {
+                ls.forEach(TrainingListener::onTrainEnd);
+            }
+        };
+    }
 }

@@ -1,0 +1,58 @@
+package org.peft4j.run;
+
+import ai.djl.engine.Engine;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.module.SimpleModule;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.ser.std.ToStringSerializer;
+
+import java.nio.file.Path;
+
+/** The JSON documents of a run directory: the resolved configuration and the summary. */
+final class RunManifest {
+
+    private static final ObjectMapper JSON = new ObjectMapper()
+            .registerModule(new SimpleModule().addSerializer(Path.class, ToStringSerializer.instance));
+
+    private RunManifest() {
+    }
+
+    /** The configuration exactly as the run used it, with the model directory and the engine that ran it. */
+    static JsonNode resolvedConfig(RunConfig config, Path modelDir, Plan plan) {
+        ObjectNode n = JSON.valueToTree(config);
+        n.put("model_dir", modelDir.toString());
+        ObjectNode env = n.putObject("environment");
+        env.put("peft4j", version());
+        env.put("engine", "PyTorch " + Engine.getEngine("PyTorch").getVersion());
+        env.put("djl", Engine.getDjlVersion());
+        env.put("java", System.getProperty("java.version"));
+        env.put("os", System.getProperty("os.name") + " " + System.getProperty("os.arch"));
+        env.put("cores", Runtime.getRuntime().availableProcessors());
+        env.put("threads", org.peft4j.tensor.Backend.get().threads());
+        n.put("total_steps", plan.totalSteps());
+        return n;
+    }
+
+    static JsonNode summaryJson(Summary s, Plan plan, RunConfig config) {
+        ObjectNode n = JSON.createObjectNode();
+        n.put("recipe", config.name());
+        n.put("trainable_params", s.trainableParams());
+        n.put("total_params", s.totalParams());
+        n.put("trainable_share", plan.trainableShare());
+        s.after().forEach((split, m) -> n.set(split, JSON.valueToTree(m)));
+        n.set("before", JSON.valueToTree(s.before()));
+        n.put("steps", s.steps());
+        n.put("wall_seconds", s.wallSeconds());
+        n.put("train_seconds", s.trainSeconds());
+        n.put("tokens_per_second", s.tokensPerSecond());
+        n.put("peak_rss_bytes", s.peakRssBytes());
+        n.set("adapted_modules", JSON.valueToTree(plan.adaptedModules()));
+        return n;
+    }
+
+    static String version() {
+        String v = RunManifest.class.getPackage().getImplementationVersion();
+        return v == null ? "dev" : v;
+    }
+}
