@@ -1,0 +1,62 @@
+package org.peft4j.cli
+
+import org.peft4j.config.ConfigException
+import org.peft4j.dsl.RecipeException
+import picocli.CommandLine
+import picocli.CommandLine.Command
+import picocli.CommandLine.Model.CommandSpec
+import picocli.CommandLine.Spec
+
+/** {@code peft4j}: the command line. Exit codes: 0 ok, 1 the run failed, 2 a usage or recipe mistake. */
+@Command(name = 'peft4j', mixinStandardHelpOptions = true, versionProvider = Version,
+        description = 'Parameter-efficient fine-tuning on the JVM: compile a recipe script, check it, run it.',
+        subcommands = [RunCommand, CheckCommand, CommandLine.HelpCommand],
+        footer = ['', 'Examples:', '  peft4j check recipes/spam-lora.groovy', '  peft4j run recipes/spam-lora.groovy --set train.epochs=1'])
+class Main implements Runnable {
+
+    static final int FAILED = 1
+    static final int USAGE = 2
+
+    @Spec
+    CommandSpec spec
+
+    static void main(String[] args) {
+        // before anything touches DJL: the engine must never download at run time
+        System.setProperty('ai.djl.offline', 'true')
+        System.exit(commandLine().execute(args))
+    }
+
+    /** The command line with peft4j's error handling; tests call {@code execute} on it. */
+    static CommandLine commandLine() {
+        CommandLine cl = new CommandLine(new Main())
+        cl.executionExceptionHandler = { Exception e, CommandLine cmd, CommandLine.ParseResult parsed ->
+            boolean stackTrace = parsed.subcommand()?.hasMatchedOption('--stacktrace') || parsed.hasMatchedOption('--stacktrace')
+            boolean userError = e instanceof RecipeException || e instanceof ConfigException
+            PrintWriter err = cmd.err
+            err.println(userError ? e.message : "${cmd.commandName} failed: ${e.message ?: e.class.name}")
+            if (stackTrace) {
+                e.printStackTrace(err)
+            } else if (!userError) {
+                err.println('(run again with --stacktrace for the details)')
+            }
+            err.flush()
+            userError ? USAGE : FAILED
+        } as CommandLine.IExecutionExceptionHandler
+        cl
+    }
+
+    @Override
+    void run() {
+        spec.commandLine().usage(spec.commandLine().out)
+    }
+
+    /** The version of this build, with the Java it runs on. */
+    static class Version implements CommandLine.IVersionProvider {
+        @Override
+        String[] getVersion() {
+            String version = Main.package?.implementationVersion ?: 'development build'
+            ["peft4j ${version}".toString(),
+             "Java ${System.getProperty('java.version')}, Groovy ${GroovySystem.version}".toString()] as String[]
+        }
+    }
+}

@@ -1,0 +1,198 @@
+package org.peft4j.dsl
+
+import groovy.transform.CompileStatic
+import groovy.transform.NamedParam
+import groovy.transform.PackageScope
+import org.peft4j.run.RunConfig
+import org.peft4j.tensor.BackendConfig
+import org.peft4j.train.OptimizerConfig
+import org.peft4j.train.ScheduleConfig
+
+import java.nio.file.Path
+
+/**
+ * The base class of every recipe: its public methods are the top level of the DSL. The script only
+ * records what the recipe says; {@link RecipeLoader} builds and validates the {@link RunConfig}.
+ */
+@CompileStatic
+abstract class RecipeScript extends Script {
+
+    static final List<String> DTYPES = ['float32', 'float16']
+
+    private final Origins origins = new Origins(getClass().name)
+    private Path baseDir = Path.of('').toAbsolutePath()
+    private String name
+    private String device = 'cpu'
+    private String dtype = 'float32'
+    private int threads = 0
+    private ModelContext model
+    private LoraContext lora
+    private DataContext data
+    private TrainContext train
+    private OptimizerConfig optimizer = OptimizerConfig.adamW(5e-4, 0.01)
+    private ScheduleConfig schedule = ScheduleConfig.linear(0.06)
+
+    /** The run's name; it names the run directory. */
+    @Option
+    void recipe(String name) {
+        this.name = name
+        origins.mark('recipe')
+    }
+
+    /** cpu | cuda | cuda:N | auto */
+    @Option
+    void device(String device) {
+        this.device = device
+        origins.mark('device')
+    }
+
+    /** float32 | float16 */
+    @Option
+    void dtype(String dtype) {
+        this.dtype = dtype
+        origins.mark('dtype')
+    }
+
+    /** Intra-op threads; 0 keeps libtorch's default. */
+    @Option
+    void threads(int threads) {
+        this.threads = threads
+        origins.mark('threads')
+    }
+
+    @Option
+    void model(@DelegatesTo(value = ModelContext, strategy = Closure.DELEGATE_FIRST) Closure body) {
+        Context.configure(block('model'), body)
+    }
+
+    /** LoRA adapters; without this block the whole model trains. */
+    @Option
+    void lora(@DelegatesTo(value = LoraContext, strategy = Closure.DELEGATE_FIRST) Closure body) {
+        Context.configure(block('lora'), body)
+    }
+
+    @Option
+    void data(@DelegatesTo(value = DataContext, strategy = Closure.DELEGATE_FIRST) Closure body) {
+        Context.configure(block('data'), body)
+    }
+
+    @Option
+    void train(@DelegatesTo(value = TrainContext, strategy = Closure.DELEGATE_FIRST) Closure body) {
+        Context.configure(block('train'), body)
+    }
+
+    /** {@code optimizer adamW(lr: 5e-4, weightDecay: 0.01)} or {@code optimizer sgd(lr: 0.1, momentum: 0.9)} */
+    @Option
+    void optimizer(OptimizerConfig optimizer) {
+        this.optimizer = optimizer
+        origins.mark('optimizer')
+    }
+
+    /** {@code schedule linear(warmup: 0.06)}, {@code constant(warmup: 0)} or {@code cosine(warmup: 0.1)} */
+    @Option
+    void schedule(ScheduleConfig schedule) {
+        this.schedule = schedule
+        origins.mark('schedule')
+    }
+
+    OptimizerConfig adamW(@NamedParam(value = 'lr', type = Number) @NamedParam(value = 'weightDecay', type = Number)
+                          @NamedParam(value = 'beta1', type = Number) @NamedParam(value = 'beta2', type = Number)
+                          @NamedParam(value = 'eps', type = Number) Map<String, ?> args = [:]) {
+        new OptimizerConfig(OptimizerConfig.Kind.ADAMW, number(args, 'lr', 5e-4), number(args, 'weightDecay', 0.01),
+                number(args, 'beta1', 0.9), number(args, 'beta2', 0.999), number(args, 'eps', 1e-8), 0)
+    }
+
+    OptimizerConfig sgd(@NamedParam(value = 'lr', type = Number, required = true) @NamedParam(value = 'momentum', type = Number)
+                        @NamedParam(value = 'weightDecay', type = Number) Map<String, ?> args) {
+        new OptimizerConfig(OptimizerConfig.Kind.SGD, number(args, 'lr', 0), number(args, 'weightDecay', 0), 0, 0, 0,
+                number(args, 'momentum', 0))
+    }
+
+    /** Warmup (a fraction of all steps when < 1, else a step count), then linear decay to 0. */
+    ScheduleConfig linear(@NamedParam(value = 'warmup', type = Number) Map<String, ?> args = [:]) {
+        new ScheduleConfig(ScheduleConfig.Kind.LINEAR, number(args, 'warmup', 0.06))
+    }
+
+    ScheduleConfig constant(@NamedParam(value = 'warmup', type = Number) Map<String, ?> args = [:]) {
+        new ScheduleConfig(ScheduleConfig.Kind.CONSTANT, number(args, 'warmup', 0))
+    }
+
+    ScheduleConfig cosine(@NamedParam(value = 'warmup', type = Number) Map<String, ?> args = [:]) {
+        new ScheduleConfig(ScheduleConfig.Kind.COSINE, number(args, 'warmup', 0.06))
+    }
+
+    @PackageScope
+    void baseDir(Path dir) {
+        baseDir = dir
+    }
+
+    @PackageScope
+    Origins origins() {
+        origins
+    }
+
+    /** The context of a block, created on first use; the recipe runs each block once. */
+    @PackageScope
+    Context block(String block) {
+        Origins.Where first = origins.of(block)
+        if (origins.here().override() == null) {
+            if (first != null && first.override() == null) {
+                origins.problem("the ${block} block is given twice (first at line ${first.line()}); merge them into one".toString())
+            }
+            origins.mark(block)
+        } else if (first == null) {
+            origins.mark(block)
+        }
+        switch (block) {
+            case 'model': return model ?: (model = new ModelContext(origins, baseDir))
+            case 'lora': return lora ?: (lora = new LoraContext(origins, baseDir))
+            case 'data': return data ?: (data = new DataContext(origins, baseDir))
+            case 'train': return train ?: (train = new TrainContext(origins, baseDir))
+            default: throw new IllegalArgumentException("no block '${block}'")
+        }
+    }
+
+    @PackageScope
+    void optimizerValue(String component, Object value) {
+        optimizer = Records.with(optimizer, component, value)
+        origins.mark('optimizer.' + component)
+    }
+
+    @PackageScope
+    void scheduleValue(String component, Object value) {
+        schedule = Records.with(schedule, component, value)
+        origins.mark('schedule.' + component)
+    }
+
+    /** What the recipe said, as the runtime's config; not validated. */
+    @PackageScope
+    RunConfig build(String defaultName) {
+        new RunConfig(name ?: defaultName, new BackendConfig(device, dtype, threads), model?.build(), lora?.build(),
+                data?.build(), optimizer, schedule, (train ?: new TrainContext(origins, baseDir)).build())
+    }
+
+    /** Problems the runtime's validation does not cover. */
+    @PackageScope
+    List<String> problems() {
+        List<String> p = []
+        if (!(device ==~ /cpu|auto|cuda(:\d+)?/)) {
+            p << "device '${device}' is not valid; use cpu, cuda, cuda:N (e.g. cuda:0) or auto".toString()
+        }
+        if (dtype == 'bfloat16') {
+            p << "dtype 'bfloat16' is not supported by this engine build; use dtype 'float32' (or 'float16' on a GPU)".toString()
+        } else if (!(dtype in DTYPES)) {
+            p << "dtype '${dtype}' is not valid; use ${DTYPES.join(' or ')}".toString()
+        }
+        if (threads < 0) {
+            p << "threads = ${threads} must be >= 0 (0 keeps libtorch's default of one per core)".toString()
+        }
+        p.addAll(lora?.problems() ?: [])
+        p.addAll(data?.problems() ?: [])
+        p
+    }
+
+    private static double number(Map<String, ?> args, String key, double fallback) {
+        Object v = args[key]
+        v == null ? fallback : ((Number) v).doubleValue()
+    }
+}

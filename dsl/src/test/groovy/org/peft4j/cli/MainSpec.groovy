@@ -1,0 +1,127 @@
+package org.peft4j.cli
+
+import org.peft4j.run.Summary
+import org.peft4j.train.StepInfo
+import picocli.CommandLine
+import spock.lang.Specification
+import spock.lang.TempDir
+
+import java.nio.file.Files
+import java.nio.file.Path
+
+class MainSpec extends Specification {
+
+    @TempDir
+    Path dir
+
+    StringWriter out = new StringWriter()
+    StringWriter err = new StringWriter()
+
+    private int execute(String... args) {
+        CommandLine cl = Main.commandLine()
+        cl.out = new PrintWriter(out)
+        cl.err = new PrintWriter(err)
+        cl.execute(args)
+    }
+
+    private Path recipe(String text) {
+        Files.writeString(dir.resolve('bad.groovy'), text)
+    }
+
+    def "check with a misspelt recipe exits 2 and prints file and line, without a stack trace"() {
+        given:
+        Path bad = recipe("model {\n    sourc 'minilm'\n}\n")
+
+        when:
+        int code = execute('check', bad.toString())
+
+        then:
+        code == 2
+        err.toString().startsWith("${bad}:2: unknown option 'sourc' in model { }; did you mean 'source'?")
+        !err.toString().contains('\tat ')
+        !err.toString().contains('Exception')
+    }
+
+    def "check with --stacktrace shows where the error came from"() {
+        when:
+        int code = execute('check', recipe("lorra {\n}\n").toString(), '--stacktrace')
+
+        then:
+        code == 2
+        err.toString().contains('\tat ')
+    }
+
+    def "an unknown --set key exits 2 and lists the valid keys"() {
+        given:
+        Path good = recipe("model { source 'minilm'; task classification(labels: ['a', 'b']) }\n")
+
+        when:
+        int code = execute('check', good.toString(), '--set', 'train.epoch=1')
+
+        then:
+        code == 2
+        err.toString().contains('--set train.epoch=1: unknown key')
+        err.toString().contains('train.epochs')
+    }
+
+    def "#args is a usage matter with exit code #code"() {
+        expect:
+        execute(args as String[]) == code
+        (out.toString() + err.toString()).contains(text)
+
+        where:
+        args                               | code | text
+        ['--version']                      | 0    | 'peft4j'
+        ['check', '--help']                | 0    | 'peft4j check recipes/spam-lora.groovy'
+        ['run', '--help']                  | 0    | '--no-eval-before'
+        ['run']                            | 2    | "Missing required parameter: 'RECIPE'"
+        ['check', 'x.groovy', '--set', 'k']| 2    | 'should be in KEY=VALUE format'
+        ['frobnicate']                     | 2    | 'Unmatched argument'
+    }
+
+    def "a missing recipe file exits 2 with its name"() {
+        expect:
+        execute('run', dir.resolve('nope.groovy').toString()) == 2
+        err.toString().contains('nope.groovy: no such recipe file')
+    }
+
+    def "the result table shows metrics before and after, trainable share, time, throughput, memory and the run directory"() {
+        given:
+        Path cwd = dir
+        Summary s = new Summary(cwd.resolve('runs/spam-1'), 1_000, 100_000,
+                [valid: [accuracy: 0.5d, f1: 0.4d]], [valid: [accuracy: 0.9d, f1: 0.85d], test: [accuracy: 0.88d, f1: 0.8d]],
+                120, 75.2, 70.0, 12345.6, 3L * 1024 * 1024 * 1024)
+
+        when:
+        String report = RunCommand.report(s, cwd)
+
+        then:
+        report.contains('valid accuracy     0.5000   0.9000  +0.4000')
+        report.contains('test f1                 —   0.8000')
+        report.contains('1,000 of 100,000 parameters (1.000%)')
+        report.contains('1m 15s (training 1m 10s, 120 steps)')
+        report.contains('12,346 tokens/s')
+        report.contains('3.00 GiB')
+        report.contains("run directory    runs${File.separator}spam-1")
+    }
+
+    def "without a terminal progress is logged about every 5% of the steps"() {
+        given:
+        StringWriter log = new StringWriter()
+        ProgressListener listener = new ProgressListener(new PrintWriter(log), false)
+
+        when:
+        listener.onPhase('loading model')
+        listener.onTrainStart(100)
+        (1..100).each { listener.onStep(new StepInfo(it, 100, 1, 0.5, 1e-4, 100, 1000, 0.01)) }
+        listener.onEval('valid', 'after', [accuracy: 0.9d])
+        listener.onTrainEnd()
+
+        then:
+        List<String> lines = log.toString().readLines()
+        lines.count { it.startsWith('step ') } == 20
+        lines.contains('» loading model')
+        lines.any { it.startsWith('step 100/100 (100%)  epoch 1  loss 0.5000  lr 1.00e-04') }
+        lines.last() == '» valid after: accuracy 0.9000'
+    }
+}
