@@ -117,6 +117,25 @@ class AdaLoraFilesSpec extends Specification {
         ex.message.contains("tensor 'base_model.model.fc2.lora_A' has shape (3, 20) but the layer needs (2, 20)")
     }
 
+    def "a layer pruned to rank 0 is saved with empty tensors and loads as a layer that adds nothing"() {
+        given: 'all scores tied: fc1 keeps its first three triplets, fc2 keeps none'
+        def model = freshModel()
+        def ada = AdaLoraInjector.inject(model, config(), manager)
+        ada.layers().values().each { it.loraE().set(manager.ones(new Shape(4, 1))) }
+        ada.allocator().maskTo(3)
+        def x = manager.randomNormal(new Shape(3, 10))
+        def expected = model.forward(x).toFloatArray()
+
+        when:
+        AdaLoraFiles.save(ada, dir, 'SEQ_CLS', 'tiny-mlp')
+        def loaded = AdaLoraFiles.load(dir, freshModel(), manager)
+
+        then:
+        ada.ranks() == [fc1: 3, fc2: 0]
+        loaded.layers().collectEntries { k, v -> [k, v.rank()] } == [fc1: 3, fc2: 0]
+        maxAbsDiff(loaded.root().forward(x).toFloatArray(), expected) < 1e-6
+    }
+
     static double maxAbsDiff(float[] a, float[] b) {
         (0..<a.length).collect { Math.abs(a[it] - b[it]) }.max()
     }
