@@ -47,7 +47,11 @@ public record AdaLoraConfig(int initR, int targetR, int tinit, int tfinal, int d
                 alpha, dropout, targets, targetRegex, orthRegKind));
     }
 
-    /** PEFT's defaults (init_r 12, target_r 8, deltaT 1, β 0.85, γ 0.5 in PEFT — here γ 0.1 for the paper's R). */
+    /**
+     * A builder starting from PEFT's defaults (init_r 12, target_r 8, tinit 0, tfinal 0, deltaT 1,
+     * β1 = β2 = 0.85, lora_alpha 8, dropout 0), except γ = 0.1 (the paper's value for its squared R;
+     * PEFT's 0.5 goes with its non-squared R) and orthRegKind PAPER.
+     */
     public static Builder builder() {
         return new Builder();
     }
@@ -101,7 +105,7 @@ public record AdaLoraConfig(int initR, int targetR, int tinit, int tfinal, int d
                     + " (e.g. tinit " + totalSteps / 10 + ", tfinal " + totalSteps / 5 + ") or train for more steps");
         }
         if (!(alpha > 0) || Double.isInfinite(alpha)) {
-            p.add("adalora.alpha = " + alpha + " must be a finite value > 0 (typical: 32, PEFT's lora_alpha)");
+            p.add("adalora.alpha = " + alpha + " must be a finite value > 0 (PEFT's lora_alpha; its default is 8)");
         }
         if (!(dropout >= 0 && dropout < 1)) {
             p.add("adalora.dropout = " + dropout + " must be in [0, 1) (typical: 0.05–0.1)");
@@ -133,7 +137,7 @@ public record AdaLoraConfig(int initR, int targetR, int tinit, int tfinal, int d
         private double beta2 = 0.85;
         private double orthReg = 0.1;
         private int totalSteps;
-        private double alpha = 32;
+        private double alpha = 8;
         private double dropout;
         private List<String> targets = List.of();
         private String targetRegex;

@@ -112,7 +112,12 @@ public final class SvdLinear extends Module implements LinearLayer {
 
     /** How many triplets are unmasked. */
     public int activeRank() {
-        return r == 0 ? 0 : (int) mask.sum().getFloat();
+        if (r == 0) {
+            return 0;
+        }
+        try (NDArray kept = mask.sum()) {
+            return (int) kept.getFloat();
+        }
     }
 
     /** Which triplets survive, in order (PEFT's rank_pattern entry for this layer). */
