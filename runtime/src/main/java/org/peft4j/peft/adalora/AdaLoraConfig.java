@@ -1,0 +1,168 @@
+package org.peft4j.peft.adalora;
+
+import org.peft4j.config.ConfigException;
+import org.peft4j.peft.lora.LoraConfig;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Pattern;
+import java.util.regex.PatternSyntaxException;
+
+/**
+ * AdaLoRA settings (Zhang et al., ICLR 2023, arXiv 2303.10512). Each adapted matrix gets
+ * ΔW = P Λ Q (Eq. 3) with {@code initR} triplets; a global budget of b(t) triplets over all
+ * matrices shrinks from b0 = initR·n to b_T = targetR·n on a cubic schedule (Eq. 12), pruning the
+ * triplets with the lowest importance (Eq. 8–11). Validated once, in the constructor; every
+ * problem is reported together, each naming the field, the value and the fix.
+ *
+ * <p>{@code orthRegKind} defaults to {@link OrthRegKind#PAPER} (Eq. 4, squared Frobenius norms
+ * summed over matrices) because that is the formula the paper states and analyses; PEFT's variant
+ * (non-squared norms averaged over matrices) is much smaller for the same γ, so a γ tuned for one is
+ * not right for the other. Choose {@link OrthRegKind#PEFT} to reproduce a PEFT run.
+ *
+ * @param initR         initial rank per matrix (PEFT {@code init_r}, default 12)
+ * @param targetR       average final rank per matrix (PEFT {@code target_r}, default 8); b_T = targetR·n
+ * @param tinit         warm-up steps before any pruning (PEFT {@code tinit})
+ * @param tfinal        final steps with the mask frozen (PEFT {@code tfinal})
+ * @param deltaT        steps between two budget allocations (PEFT {@code deltaT})
+ * @param beta1         EMA factor of the smoothed sensitivity Ī (Eq. 9)
+ * @param beta2         EMA factor of the uncertainty Ū (Eq. 10)
+ * @param orthReg       γ, the weight of the orthogonal regularizer (PEFT {@code orth_reg_weight}); 0 turns it off
+ * @param totalSteps    T, optimizer steps of the run; 0 = take the run's step count later ({@link #withTotalSteps})
+ * @param alpha         scaling numerator: the update is scaled by α / ranknum (PEFT {@code lora_alpha})
+ * @param dropout       dropout on the adapter's input
+ * @param targets       module names (whole path or dotted suffix), as for LoRA
+ * @param targetRegex   alternatively a regex over the whole module path (null when unused)
+ * @param modulesToSave modules trained in full and saved with the adapter
+ * @param orthRegKind   which penalty R is used
+ */
+public record AdaLoraConfig(int initR, int targetR, int tinit, int tfinal, int deltaT, double beta1, double beta2,
+                            double orthReg, int totalSteps, double alpha, double dropout, List<String> targets,
+                            String targetRegex, List<String> modulesToSave, OrthRegKind orthRegKind) {
+
+    public AdaLoraConfig {
+        targets = targets == null ? List.of() : List.copyOf(targets);
+        modulesToSave = modulesToSave == null ? List.of() : List.copyOf(modulesToSave);
+        ConfigException.throwIfAny(problems(initR, targetR, tinit, tfinal, deltaT, beta1, beta2, orthReg, totalSteps,
+                alpha, dropout, targets, targetRegex, orthRegKind));
+    }
+
+    /**
+     * A builder starting from PEFT's defaults (init_r 12, target_r 8, tinit 0, tfinal 0, deltaT 1,
+     * β1 = β2 = 0.85, lora_alpha 8, dropout 0), except γ = 0.1 (the paper's value for its squared R;
+     * PEFT's 0.5 goes with its non-squared R) and orthRegKind PAPER.
+     */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** The same settings with T fixed to the run's optimizer steps; validates again (tinit + tfinal < T). */
+    public AdaLoraConfig withTotalSteps(int steps) {
+        return new AdaLoraConfig(initR, targetR, tinit, tfinal, deltaT, beta1, beta2, orthReg, steps, alpha, dropout,
+                targets, targetRegex, modulesToSave, orthRegKind);
+    }
+
+    /** The LoRA view of these settings, used only to reuse {@code LoraInjector.matchTargets}. */
+    LoraConfig targetMatching() {
+        return new LoraConfig(initR, alpha, dropout, targets, targetRegex, modulesToSave);
+    }
+
+    private static List<String> problems(int initR, int targetR, int tinit, int tfinal, int deltaT, double beta1,
+                                         double beta2, double orthReg, int totalSteps, double alpha, double dropout,
+                                         List<String> targets, String targetRegex, OrthRegKind kind) {
+        List<String> p = new ArrayList<>();
+        if (initR < 1) {
+            p.add("adalora.initR = " + initR + " must be >= 1; set initR to about 1.5 × targetR (PEFT default 12)");
+        }
+        if (targetR < 1 || targetR > initR) {
+            p.add("adalora.targetR = " + targetR + " must be in [1, initR = " + initR
+                    + "]; the budget only shrinks, so lower targetR or raise initR");
+        }
+        if (tinit < 0) {
+            p.add("adalora.tinit = " + tinit + " must be >= 0; set it to the warm-up steps before pruning starts");
+        }
+        if (tfinal < 0) {
+            p.add("adalora.tfinal = " + tfinal + " must be >= 0; set it to the final steps with a frozen mask");
+        }
+        if (deltaT < 1) {
+            p.add("adalora.deltaT = " + deltaT + " must be >= 1; it is the number of steps between allocations (e.g. 10)");
+        }
+        if (!(beta1 > 0 && beta1 < 1)) {
+            p.add("adalora.beta1 = " + beta1 + " must be in (0, 1); the paper and PEFT use 0.85");
+        }
+        if (!(beta2 > 0 && beta2 < 1)) {
+            p.add("adalora.beta2 = " + beta2 + " must be in (0, 1); the paper and PEFT use 0.85");
+        }
+        if (!(orthReg >= 0) || Double.isInfinite(orthReg)) {
+            p.add("adalora.orthReg = " + orthReg + " must be a finite value >= 0; 0 turns the regularizer off, the paper uses 0.1");
+        }
+        if (totalSteps < 0) {
+            p.add("adalora.totalSteps = " + totalSteps + " must be >= 0; 0 means the run's number of optimizer steps");
+        }
+        if (totalSteps > 0 && tinit >= 0 && tfinal >= 0 && (long) tinit + tfinal >= totalSteps) {
+            p.add("adalora.tinit + adalora.tfinal = " + tinit + " + " + tfinal + " = " + ((long) tinit + tfinal)
+                    + " must be < totalSteps = " + totalSteps + " to leave a budgeting phase; lower tinit or tfinal"
+                    + " (e.g. tinit " + totalSteps / 10 + ", tfinal " + totalSteps / 5 + ") or train for more steps");
+        }
+        if (!(alpha > 0) || Double.isInfinite(alpha)) {
+            p.add("adalora.alpha = " + alpha + " must be a finite value > 0 (PEFT's lora_alpha; its default is 8)");
+        }
+        if (!(dropout >= 0 && dropout < 1)) {
+            p.add("adalora.dropout = " + dropout + " must be in [0, 1) (typical: 0.05–0.1)");
+        }
+        if (targets.isEmpty() && targetRegex == null) {
+            p.add("adalora.targets is empty: name the modules to adapt, e.g. target 'query', 'value'");
+        }
+        if (targetRegex != null) {
+            try {
+                Pattern.compile(targetRegex);
+            } catch (PatternSyntaxException e) {
+                p.add("adalora.targetRegex '" + targetRegex + "' does not compile: " + e.getDescription());
+            }
+        }
+        if (kind == null) {
+            p.add("adalora.orthRegKind is missing; valid: " + List.of(OrthRegKind.values()));
+        }
+        return p;
+    }
+
+    /** Builds a config from defaults; {@link #build()} validates. */
+    public static final class Builder {
+        private int initR = 12;
+        private int targetR = 8;
+        private int tinit;
+        private int tfinal;
+        private int deltaT = 1;
+        private double beta1 = 0.85;
+        private double beta2 = 0.85;
+        private double orthReg = 0.1;
+        private int totalSteps;
+        private double alpha = 8;
+        private double dropout;
+        private List<String> targets = List.of();
+        private String targetRegex;
+        private List<String> modulesToSave = List.of();
+        private OrthRegKind orthRegKind = OrthRegKind.PAPER;
+
+        public Builder initR(int v) { initR = v; return this; }
+        public Builder targetR(int v) { targetR = v; return this; }
+        public Builder tinit(int v) { tinit = v; return this; }
+        public Builder tfinal(int v) { tfinal = v; return this; }
+        public Builder deltaT(int v) { deltaT = v; return this; }
+        public Builder beta1(double v) { beta1 = v; return this; }
+        public Builder beta2(double v) { beta2 = v; return this; }
+        public Builder orthReg(double v) { orthReg = v; return this; }
+        public Builder totalSteps(int v) { totalSteps = v; return this; }
+        public Builder alpha(double v) { alpha = v; return this; }
+        public Builder dropout(double v) { dropout = v; return this; }
+        public Builder targets(List<String> v) { targets = v; return this; }
+        public Builder targetRegex(String v) { targetRegex = v; return this; }
+        public Builder modulesToSave(List<String> v) { modulesToSave = v; return this; }
+        public Builder orthRegKind(OrthRegKind v) { orthRegKind = v; return this; }
+
+        public AdaLoraConfig build() {
+            return new AdaLoraConfig(initR, targetR, tinit, tfinal, deltaT, beta1, beta2, orthReg, totalSteps, alpha,
+                    dropout, targets, targetRegex, modulesToSave, orthRegKind);
+        }
+    }
+}

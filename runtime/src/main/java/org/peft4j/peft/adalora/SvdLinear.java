@@ -1,0 +1,220 @@
+package org.peft4j.peft.adalora;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import org.peft4j.nn.Dropout;
+import org.peft4j.nn.Linear;
+import org.peft4j.nn.LinearLayer;
+import org.peft4j.nn.Module;
+import org.peft4j.nn.Parameter;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * A frozen linear layer plus an update in SVD form (Eq. 3): h = W₀x + P Λ Q x · α / ranknum, with
+ * P = {@code lora_B} [out, r] (left singular vectors), Λ = {@code lora_E} [r, 1] (singular values,
+ * zero at start so the model is unchanged) and Q = {@code lora_A} [r, in] (right singular vectors).
+ * The three are parameters of this module, named as PEFT names them, so their paths
+ * ({@code <path>.lora_A}) are PEFT's state-dict keys.
+ *
+ * <p>Pruning sets a 0/1 mask on Λ. The forward pass uses Λ ⊙ mask, so a pruned triplet contributes
+ * nothing and gets no gradient, and its λ is zeroed in place and kept at zero (Eq. 13's T(·)).
+ * PEFT instead zeroes λ with {@code masked_fill_} and lets the optimizer move it again until the
+ * next allocation.
+ *
+ * <p>ranknum: PEFT fills it with the initial rank when the layer is created and never changes it;
+ * a resized (loaded) layer copies the old value, so the scale stays α / init_r after pruning and
+ * loading. We do the same, so that PEFT's adapters give PEFT's outputs here. PEFT divides by
+ * ranknum + 1e-5 (a relative difference of about 1e-6); we divide by ranknum, which is never 0
+ * because init_r ≥ 1. A layer whose triplets are all pruned (rank 0 after loading) adds nothing.
+ */
+public final class SvdLinear extends Module implements LinearLayer {
+
+    private final int r;
+    private final double ranknum;
+    private final double alpha;
+    private NDArray mask;
+    private boolean merged;
+
+    /** A fresh layer of rank {@code r}: P, Q ~ N(0, 0.02²) as PEFT's {@code reset_lora_parameters}, Λ = 0. */
+    public SvdLinear(Linear base, int r, double alpha, double dropout, NDManager manager) {
+        this(base, r, r, alpha, dropout, manager);
+        if (r > 0) {
+            lora("lora_A").set(manager.randomNormal(0f, 0.02f, new Shape(r, base.inFeatures()), DataType.FLOAT32));
+            lora("lora_B").set(manager.randomNormal(0f, 0.02f, new Shape(base.outFeatures(), r), DataType.FLOAT32));
+        }
+    }
+
+    /**
+     * A layer of rank {@code r} whose scale is α / {@code ranknum} (a loaded, pruned layer keeps the
+     * ranknum of the layer it was pruned from); all parameters start at zero.
+     */
+    public SvdLinear(Linear base, int r, double ranknum, double alpha, double dropout, NDManager manager) {
+        if (r < 0 || ranknum <= 0) {
+            throw new IllegalArgumentException("rank " + r + " must be >= 0 and ranknum " + ranknum + " > 0");
+        }
+        this.r = r;
+        this.ranknum = ranknum;
+        this.alpha = alpha;
+        addChild("base_layer", base);
+        addChild("lora_dropout", new Dropout((float) dropout));
+        addParameter("lora_A", new Parameter(manager.zeros(new Shape(r, base.inFeatures()), DataType.FLOAT32)));
+        addParameter("lora_E", new Parameter(manager.zeros(new Shape(r, 1), DataType.FLOAT32)));
+        addParameter("lora_B", new Parameter(manager.zeros(new Shape(base.outFeatures(), r), DataType.FLOAT32)));
+        mask = manager.ones(new Shape(r, 1), DataType.FLOAT32);
+        NDScope.unregister(mask);
+    }
+
+    private Parameter lora(String name) {
+        return parameters().get(name);
+    }
+
+    public Linear base() {
+        return (Linear) child("base_layer");
+    }
+
+    /** Q, [r, in]. */
+    public Parameter loraA() {
+        return lora("lora_A");
+    }
+
+    /** Λ, [r, 1]. */
+    public Parameter loraE() {
+        return lora("lora_E");
+    }
+
+    /** P, [out, r]. */
+    public Parameter loraB() {
+        return lora("lora_B");
+    }
+
+    public int rank() {
+        return r;
+    }
+
+    public double ranknum() {
+        return ranknum;
+    }
+
+    /** α / ranknum. */
+    public double scaling() {
+        return alpha / ranknum;
+    }
+
+    /** The 0/1 mask on Λ, [r, 1]; read-only for callers. */
+    public NDArray mask() {
+        return mask;
+    }
+
+    /** How many triplets are unmasked. */
+    public int activeRank() {
+        if (r == 0) {
+            return 0;
+        }
+        try (NDArray kept = mask.sum()) {
+            return (int) kept.getFloat();
+        }
+    }
+
+    /** Which triplets survive, in order (PEFT's rank_pattern entry for this layer). */
+    public boolean[] survivors() {
+        float[] m = mask.toFloatArray();
+        boolean[] out = new boolean[m.length];
+        for (int i = 0; i < m.length; i++) {
+            out[i] = m[i] != 0f;
+        }
+        return out;
+    }
+
+    /**
+     * Sets the mask (1 keeps, 0 prunes; [r, 1] or [r]) and zeroes the pruned λ in place. Runs
+     * outside any gradient recording.
+     */
+    public void setMask(NDArray keep) {
+        NDArray m = keep.toType(DataType.FLOAT32, true).reshape(r, 1);
+        NDScope.unregister(m);
+        NDArray old = mask;
+        mask = m;
+        old.close();
+        applyMask();
+    }
+
+    /** Zeroes the pruned λ again, in place (after an optimizer step may have moved them). */
+    public void applyMask() {
+        if (r > 0) {
+            loraE().value().muli(mask);
+        }
+    }
+
+    /** The parameters that belong to the adapter, by their names inside this layer. */
+    public Map<String, Parameter> adapterParameters() {
+        Map<String, Parameter> out = new LinkedHashMap<>();
+        out.put("lora_A", loraA());
+        out.put("lora_E", loraE());
+        out.put("lora_B", loraB());
+        return out;
+    }
+
+    @Override
+    public NDArray forward(NDArray x) {
+        NDArray h = base().forward(x);
+        if (merged || r == 0) {
+            return h;
+        }
+        NDArray dx = ((Dropout) child("lora_dropout")).forward(x);
+        // [.., in] → [.., r]: Q x, then ⊙ (Λ ⊙ mask) · α/ranknum on the r-wide intermediate, then P
+        NDArray low = ai.djl.nn.core.Linear.linear(dx, loraA().value(), null).singletonOrThrow();
+        NDArray lambda = loraE().value().mul(mask).reshape(r).muli((float) scaling());
+        NDArray up = ai.djl.nn.core.Linear.linear(low.mul(lambda), loraB().value(), null).singletonOrThrow();
+        return h.addi(up);
+    }
+
+    /** ΔW = P (Λ ⊙ mask) Q · α / ranknum, shape [out, in]. */
+    public NDArray delta() {
+        NDArray lambda = loraE().value().mul(mask);
+        return loraB().value().matMul(loraA().value().mul(lambda)).muli((float) scaling());
+    }
+
+    public boolean isMerged() {
+        return merged;
+    }
+
+    /** Folds ΔW into the base weight; refuses if the result is not finite. */
+    public void merge() {
+        if (merged || r == 0) {
+            // a rank-0 layer has ΔW = 0: nothing to fold in
+            return;
+        }
+        NDArray w = base().weight().value();
+        NDArray mergedW = w.add(delta());
+        if (!mergedW.isInfinite().logicalOr(mergedW.isNaN()).none().getBoolean()) {
+            mergedW.close();
+            throw new IllegalStateException("merging the AdaLoRA adapter gives non-finite weights; the adapter is left unmerged");
+        }
+        base().weight().set(mergedW);
+        merged = true;
+    }
+
+    /** Subtracts ΔW again, restoring the base weight (up to float rounding). */
+    public void unmerge() {
+        if (!merged) {
+            return;
+        }
+        base().weight().set(base().weight().value().sub(delta()));
+        merged = false;
+    }
+
+    @Override
+    public long inFeatures() {
+        return base().inFeatures();
+    }
+
+    @Override
+    public long outFeatures() {
+        return base().outFeatures();
+    }
+}
