@@ -4,41 +4,80 @@ import ai.djl.ndarray.NDManager;
 import org.peft4j.config.ConfigException;
 import org.peft4j.nn.Linear;
 import org.peft4j.nn.Module;
+import org.peft4j.nn.Parameter;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeSet;
+import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
  * Puts {@link LoraLinear} adapters in place of the target linears of a model, freezes everything
- * else, and unfreezes the modules to save. Matching follows Hugging Face PEFT: a target name
- * matches a module path that equals it or ends with {@code "." + name}; a regex must match the
- * whole path, and adapts the linear modules among the paths it matches.
+ * else, and unfreezes the modules to save (and biases, as {@link LoraBias} says). Matching follows
+ * Hugging Face PEFT's {@code check_target_module_exists}: a target name matches a module path that
+ * equals it or ends with {@code "." + name}; a regex must match the whole path, and adapts the
+ * linear modules among the paths it matches; {@code exclude} and {@code layersToTransform} then
+ * filter the matches.
  */
 public final class LoraInjector {
+
+    /** The output heads that {@code allLinear} leaves alone, as PEFT leaves the output layer. */
+    public static final Set<String> OUTPUT_HEADS = Set.of("classifier", "lm_head", "score");
 
     private LoraInjector() {
     }
 
+    /** Injects the adapter {@value LoraLinear#DEFAULT}. */
     public static LoraModel inject(Module root, LoraConfig config, NDManager manager) {
         ConfigException.throwIfAny(config.validate());
-        Map<String, Module> modules = root.namedModules();
-        List<String> targets = matchTargets(modules, config);
-
+        // every check that can fail runs before the model is touched
+        LoraInjector.matchTargets(root.namedModules(), config);
+        Map<String, Module> saved = modulesToSave(root, config);
         root.setTrainable(false);
-        Map<String, LoraLinear> adapted = new LinkedHashMap<>();
-        for (String path : targets) {
-            Linear base = (Linear) modules.get(path);
-            LoraLinear lora = new LoraLinear(base, config.r(), config.alpha(), config.dropout(), manager);
-            lora.loraA().weight().setTrainable(true);
-            lora.loraB().weight().setTrainable(true);
-            parentOf(root, path).replaceChild(lastPart(path), lora);
-            adapted.put(path, lora);
-        }
+        Map<String, LoraLinear> adapted = addAdapter(root, LoraLinear.DEFAULT, config, manager);
+        LoraModel model = new LoraModel(root, manager, LoraLinear.DEFAULT, config, adapted, saved);
+        model.markTrainable();
+        return model;
+    }
 
+    /**
+     * Adds the named adapter to the target layers (wrapping plain linears, or adding to layers that
+     * already carry another adapter) and returns the layers it went into, by path.
+     */
+    static Map<String, LoraLinear> addAdapter(Module root, String name, LoraConfig config, NDManager manager) {
+        ConfigException.throwIfAny(config.validate());
+        if (config.fanInFanOut()) {
+            throw new ConfigException("lora.fanInFanOut = true, but peft4j's Linear stores its weight as [out, in];"
+                    + " no module of this model stores [in, out] weights, so set fanInFanOut false");
+        }
+        Map<String, Module> modules = root.namedModules();
+        Map<String, LoraLinear> adapted = new LinkedHashMap<>();
+        for (String path : matchTargets(modules, config)) {
+            Module m = modules.get(path);
+            Linear base = m instanceof LoraLinear l ? l.base() : (Linear) m;
+            int r = config.rankFor(path);
+            double alpha = config.alphaFor(path);
+            LoraAdapter adapter = LoraAdapter.create(name, base, r, alpha, config.scaling(r, alpha), config.dropout(),
+                    config.init(), config.useDora(), manager);
+            LoraLinear layer;
+            if (m instanceof LoraLinear l) {
+                l.addAdapter(adapter);
+                layer = l;
+            } else {
+                layer = new LoraLinear(base, adapter);
+                parentOf(root, path).replaceChild(lastPart(path), layer);
+            }
+            adapted.put(path, layer);
+        }
+        return adapted;
+    }
+
+    static Map<String, Module> modulesToSave(Module root, LoraConfig config) {
+        Map<String, Module> modules = root.namedModules();
         Map<String, Module> saved = new LinkedHashMap<>();
         List<String> missing = new ArrayList<>();
         for (String name : config.modulesToSave()) {
@@ -46,26 +85,48 @@ public final class LoraInjector {
             if (found.isEmpty()) {
                 missing.add(name);
             }
-            for (String p : found) {
-                modules.get(p).setTrainable(true);
-                saved.put(p, modules.get(p));
-            }
+            found.forEach(p -> saved.put(p, modules.get(p)));
         }
         if (!missing.isEmpty()) {
             throw new ConfigException("lora.modulesToSave " + missing + " matches no module; top-level modules: "
                     + root.children().keySet());
         }
-        return new LoraModel(root, config, adapted, saved);
+        return saved;
+    }
+
+    /** The biases that train and are saved with the adapter, by path, as {@link LoraBias} says. */
+    static Map<String, Parameter> trainedBiases(Module root, LoraBias bias, Map<String, LoraLinear> layers) {
+        Map<String, Parameter> out = new LinkedHashMap<>();
+        if (bias == LoraBias.ALL) {
+            root.namedParameters().forEach((p, v) -> {
+                if (lastPart(p).equals("bias")) {
+                    out.put(p, v);
+                }
+            });
+        } else if (bias == LoraBias.LORA_ONLY) {
+            layers.forEach((p, l) -> {
+                if (l.base().bias() != null) {
+                    out.put(p + ".base_layer.bias", l.base().bias());
+                }
+            });
+        }
+        return out;
     }
 
     /** The paths of the linear modules that {@code config} targets; an error lists what exists when nothing fits. */
     public static List<String> matchTargets(Map<String, Module> modules, LoraConfig config) {
         Pattern regex = config.targetRegex() == null ? null : Pattern.compile(config.targetRegex());
+        Pattern exclude = config.excludeRegex() == null ? null : Pattern.compile(config.excludeRegex());
         List<String> matched = new ArrayList<>();
+        List<String> filteredOut = new ArrayList<>();
         List<String> unmatchedNames = new ArrayList<>(config.targets());
         List<String> notLinear = new ArrayList<>();
         for (Map.Entry<String, Module> e : modules.entrySet()) {
             String path = e.getKey();
+            if (path.isEmpty() || insideAdapter(modules, path)) {
+                continue;
+            }
+            boolean linear = e.getValue() instanceof Linear || e.getValue() instanceof LoraLinear;
             boolean named = false;
             for (String name : config.targets()) {
                 if (matchesName(path, name)) {
@@ -74,14 +135,17 @@ public final class LoraInjector {
                 }
             }
             // a regex filters paths: it takes the linear modules among its matches, while a name must be a linear
-            boolean byRegex = regex != null && !path.isEmpty() && regex.matcher(path).matches()
-                    && e.getValue() instanceof Linear;
-            if (named || byRegex) {
-                if (e.getValue() instanceof Linear) {
-                    matched.add(path);
-                } else {
-                    notLinear.add(path + " (" + e.getValue().getClass().getSimpleName() + ")");
-                }
+            boolean byRegex = regex != null && regex.matcher(path).matches() && linear;
+            boolean byAll = config.allLinear() && linear && !OUTPUT_HEADS.contains(lastPart(path));
+            if (!(named || byRegex || byAll)) {
+                continue;
+            }
+            if (!linear) {
+                notLinear.add(path + " (" + e.getValue().getClass().getSimpleName() + ")");
+            } else if (excluded(path, config, exclude) || !inLayers(path, config)) {
+                filteredOut.add(path);
+            } else {
+                matched.add(path);
             }
         }
         List<String> problems = new ArrayList<>();
@@ -90,19 +154,68 @@ public final class LoraInjector {
                     + "; LoRA adapts linear layers only");
         }
         if (!unmatchedNames.isEmpty() || matched.isEmpty()) {
-            problems.add("lora.target " + (unmatchedNames.isEmpty() ? config.targets() : unmatchedNames)
-                    + (regex == null ? "" : " / regex " + regex) + " matches no linear module; linear modules by name: "
-                    + linearNames(modules));
+            String what = config.allLinear() ? "lora.allLinear"
+                    : "lora.target " + (unmatchedNames.isEmpty() ? config.targets() : unmatchedNames)
+                    + (regex == null ? "" : " / regex " + regex);
+            problems.add(what + " matches no linear module"
+                    + (filteredOut.isEmpty() || !unmatchedNames.isEmpty() ? ""
+                    : " left after exclude / layersToTransform (they removed " + filteredOut + ")")
+                    + "; linear modules by name: " + linearNames(modules));
         }
         ConfigException.throwIfAny(problems);
         return matched;
+    }
+
+    /** Paths below an adapted layer (its base_layer, lora_A, lora_B) are the adapter's own, never targets. */
+    private static boolean insideAdapter(Map<String, Module> modules, String path) {
+        int dot = path.lastIndexOf('.');
+        while (dot > 0) {
+            if (modules.get(path.substring(0, dot)) instanceof LoraLinear) {
+                return true;
+            }
+            dot = path.lastIndexOf('.', dot - 1);
+        }
+        return false;
+    }
+
+    private static boolean excluded(String path, LoraConfig config, Pattern exclude) {
+        for (String name : config.exclude()) {
+            if (matchesName(path, name)) {
+                return true;
+            }
+        }
+        return exclude != null && exclude.matcher(path).matches();
+    }
+
+    /**
+     * PEFT's layer filter: the index after a layer-list name ({@code layers}, {@code h}, … or
+     * {@code layersPattern}) must be one of {@code layersToTransform}; a path without one is left out.
+     */
+    private static boolean inLayers(String path, LoraConfig config) {
+        if (config.layersToTransform().isEmpty()) {
+            return true;
+        }
+        Integer index = layerIndex(path, config.layersPattern().isEmpty()
+                ? LoraConfig.COMMON_LAYERS_PATTERN : config.layersPattern());
+        return index != null && config.layersToTransform().contains(index);
+    }
+
+    /** The layer index in {@code path} after one of {@code patterns}, or null. */
+    static Integer layerIndex(String path, List<String> patterns) {
+        for (String p : patterns) {
+            Matcher m = Pattern.compile("(?:.*\\.)?(?:" + p + ")\\.(\\d+)\\.").matcher(path);
+            if (m.lookingAt()) {
+                return Integer.parseInt(m.group(1));
+            }
+        }
+        return null;
     }
 
     /** The distinct last names of all linear modules, e.g. [dense, key, query, value, classifier]. */
     public static TreeSet<String> linearNames(Map<String, Module> modules) {
         TreeSet<String> names = new TreeSet<>();
         modules.forEach((p, m) -> {
-            if (m instanceof Linear) {
+            if ((m instanceof Linear || m instanceof LoraLinear) && !insideAdapter(modules, p)) {
                 names.add(lastPart(p));
             }
         });
@@ -113,12 +226,12 @@ public final class LoraInjector {
         return path.equals(name) || path.endsWith("." + name);
     }
 
-    private static Module parentOf(Module root, String path) {
+    static Module parentOf(Module root, String path) {
         int dot = path.lastIndexOf('.');
         return dot < 0 ? root : root.module(path.substring(0, dot));
     }
 
-    private static String lastPart(String path) {
+    static String lastPart(String path) {
         return path.substring(path.lastIndexOf('.') + 1);
     }
 }
