@@ -191,10 +191,12 @@ public final class LoraModel {
     }
 
     public void merge() {
+        checkLoaded();
         layers().values().forEach(LoraLinear::merge);
     }
 
     public void unmerge() {
+        checkLoaded();
         layers().values().forEach(LoraLinear::unmerge);
     }
 
@@ -203,7 +205,6 @@ public final class LoraModel {
      * adapter was; returns the root, now a plain model. This LoraModel cannot be used afterwards.
      */
     public Module mergeAndUnload() {
-        checkLoaded();
         merge();
         layers.forEach(this::unwrap);
         layers.clear();
