@@ -55,8 +55,10 @@ public final class LoraInjector {
                     + " no module of this model stores [in, out] weights, so set fanInFanOut false");
         }
         Map<String, Module> modules = root.namedModules();
+        List<String> targets = matchTargets(modules, config);
+        checkRanks(modules, targets, config);
         Map<String, LoraLinear> adapted = new LinkedHashMap<>();
-        for (String path : matchTargets(modules, config)) {
+        for (String path : targets) {
             Module m = modules.get(path);
             Linear base = m instanceof LoraLinear l ? l.base() : (Linear) m;
             int r = config.rankFor(path);
@@ -74,6 +76,25 @@ public final class LoraInjector {
             adapted.put(path, layer);
         }
         return adapted;
+    }
+
+    /** PiSSA takes r singular vectors, so r cannot pass min(in, out); checked for all layers before any is touched. */
+    private static void checkRanks(Map<String, Module> modules, List<String> targets, LoraConfig config) {
+        if (config.init() != LoraInit.PISSA) {
+            return;
+        }
+        List<String> problems = new ArrayList<>();
+        for (String path : targets) {
+            Module m = modules.get(path);
+            Linear base = m instanceof LoraLinear l ? l.base() : (Linear) m;
+            long limit = Math.min(base.inFeatures(), base.outFeatures());
+            if (config.rankFor(path) > limit) {
+                problems.add("lora.r = " + config.rankFor(path) + " for " + path + " exceeds min(in, out) = " + limit
+                        + " of its " + base.outFeatures() + "×" + base.inFeatures() + " weight, so PiSSA has no top-r SVD;"
+                        + " lower r (or set a rankPattern for " + path + ")");
+            }
+        }
+        ConfigException.throwIfAny(problems);
     }
 
     static Map<String, Module> modulesToSave(Module root, LoraConfig config) {

@@ -228,7 +228,7 @@ public final class LoraLinear extends Module implements LinearLayer {
         NDArray wx;
         if (dx == x) {
             // no dropout ran: reuse the base output without its bias instead of a second matmul
-            wx = base.bias() == null ? h.duplicate() : h.sub(base.bias().value());
+            wx = base.bias() == null ? h : h.sub(base.bias().value());
         } else {
             wx = ai.djl.nn.core.Linear.linear(dx, w, null).singletonOrThrow();
         }

@@ -97,6 +97,19 @@ class LoraOptionsSpec extends Specification {
         layer.base().weight().value().abs().max().getFloat() < 0.05f
     }
 
+    def "PiSSA with a rank above a layer's smaller dimension is refused before any layer is touched"() {
+        given:
+        def model = new TinyMlp(manager)
+
+        when:
+        LoraInjector.inject(model, LoraConfig.builder().r(12).alpha(12).targets('fc1', 'fc2').init(LoraInit.PISSA).build(), manager)
+
+        then:
+        def e = thrown(ConfigException)
+        e.message.contains('lora.r = 12 for fc1 exceeds min(in, out) = 10 of its 20×10 weight')
+        !model.namedModules().values().any { it instanceof LoraLinear }
+    }
+
     def "the top-r SVD agrees with a product of known singular vectors"() {
         given: 'W = U diag(5, 3, 1) Vᵀ with orthonormal U, V'
         def q1 = orthonormal(7, 3)
