@@ -94,6 +94,58 @@ public final class AdapterFiles {
      * expects the residual base model it was saved with, as in PEFT.
      */
     public static LoraModel load(Path dir, Module model, NDManager manager) throws IOException {
+        Checked checked = check(dir, model);
+        // PiSSA's SVD would change the base weights; the file's tensors replace A and B anyway
+        LoraModel lora = LoraInjector.inject(model, neutral(checked.config), manager);
+        lora.putConfig(LoraLinear.DEFAULT, checked.config);
+        setTensors(lora, checked, manager);
+        return lora;
+    }
+
+    /**
+     * Loads an adapter from disk as another named adapter of {@code lora}; the active adapter stays
+     * active. Its modules to save and trained biases would overwrite the ones the model's adapters
+     * share (peft4j keeps no per-adapter copy), so an adapter that has them is refused.
+     */
+    public static void loadAdapter(LoraModel lora, Path dir, String name, NDManager manager) throws IOException {
+        Checked checked = check(dir, lora.root());
+        List<String> problems = new ArrayList<>();
+        if (!checked.config.modulesToSave().isEmpty()) {
+            problems.add(dir.resolve(CONFIG) + ": modules_to_save " + checked.config.modulesToSave()
+                    + " would overwrite the modules this model's adapters share; load it on its own with load()");
+        }
+        if (checked.config.bias() != LoraBias.NONE) {
+            problems.add(dir.resolve(CONFIG) + ": bias = " + checked.config.bias().peftName()
+                    + " would overwrite the biases this model's adapters share; load it on its own with load()");
+        }
+        ConfigException.throwIfAny(problems);
+        lora.addAdapter(name, neutral(checked.config));
+        lora.putConfig(name, checked.config);
+        String previous = lora.activeAdapter();
+        lora.setAdapter(name);
+        try {
+            setTensors(lora, checked, manager);
+        } finally {
+            lora.setAdapter(previous);
+        }
+    }
+
+    private record Checked(LoraConfig config, Path weights, Map<String, String> fileKeyByPath) {
+    }
+
+    private static LoraConfig neutral(LoraConfig config) {
+        return config.toBuilder().init(LoraInit.KAIMING_UNIFORM).build();
+    }
+
+    private static void setTensors(LoraModel lora, Checked checked, NDManager manager) throws IOException {
+        Map<String, NDArray> tensors = SafeTensors.read(checked.weights, manager);
+        for (Map.Entry<String, Parameter> e : lora.adapterParameters().entrySet()) {
+            e.getValue().set(tensors.get(checked.fileKeyByPath.get(e.getKey())));
+        }
+    }
+
+    /** Reads the config and the tensor header and reports every mismatch with {@code model} at once. */
+    private static Checked check(Path dir, Module model) throws IOException {
         LoraConfig config = readConfig(dir);
         Path weights = dir.resolve(WEIGHTS);
         if (!Files.isRegularFile(weights)) {
@@ -134,17 +186,7 @@ public final class AdapterFiles {
         extra.forEach(p -> problems.add(weights + ": tensor '" + fileKeyByPath.get(p)
                 + "' fits nothing the config adapts or saves; the model's adapter tensors are " + expected.keySet()));
         ConfigException.throwIfAny(problems);
-
-        // PiSSA's SVD would change the base weights; the file's tensors replace A and B anyway
-        LoraConfig neutral = config.toBuilder().init(LoraInit.KAIMING_UNIFORM).build();
-        LoraModel lora = LoraInjector.inject(model, neutral, manager);
-        lora.putConfig(LoraLinear.DEFAULT, config);
-        Map<String, NDArray> tensors = SafeTensors.read(weights, manager);
-        Map<String, Parameter> params = lora.adapterParameters();
-        for (Map.Entry<String, Parameter> e : params.entrySet()) {
-            e.getValue().set(tensors.get(fileKeyByPath.get(e.getKey())));
-        }
-        return lora;
+        return new Checked(config, weights, fileKeyByPath);
     }
 
     private static String explainShape(String path) {

@@ -131,6 +131,52 @@ class AdapterFilesSpec extends Specification {
         ]
     }
 
+    def "an adapter from disk joins a model as a second named adapter and runs once chosen"() {
+        given: 'an adapter on fc2 saved from one model'
+        Backend.get().seed(3)
+        def donor = new TinyMlp(manager)
+        def saved = LoraInjector.inject(donor, LoraConfig.builder().r(2).alpha(4).targets('fc2').useDora(true).build(), manager)
+        saved.layers().values().each { randomize(it.loraB().weight()) }
+        def x = manager.randomNormal(new Shape(3, 10))
+        def donorOut = donor.forward(x).toFloatArray()
+        AdapterFiles.save(saved, dir, 'SEQ_CLS', 'tiny')
+
+        and: 'a copy of the base model with its own default adapter on fc1'
+        Backend.get().seed(3)
+        def model = new TinyMlp(manager)
+        def lora = LoraInjector.inject(model, LoraConfig.of(2, 4, 0.0, ['fc1'], []), manager)
+        lora.layers().values().each { randomize(it.loraB().weight()) }
+        def defaultOut = model.forward(x).toFloatArray()
+
+        when:
+        AdapterFiles.loadAdapter(lora, dir, 'loaded', manager)
+
+        then: 'the default adapter still runs'
+        lora.activeAdapter() == 'default'
+        model.forward(x).toFloatArray() == defaultOut
+
+        when:
+        lora.setAdapter('loaded')
+
+        then:
+        LoraLinearSpec.maxRelDiff(model.forward(x).toFloatArray(), donorOut) < 1e-6
+        lora.config().useDora()
+    }
+
+    def "an adapter with modules to save is refused as a second adapter, since the head is shared"() {
+        given:
+        def lora = LoraInjector.inject(new TinyMlp(manager), LoraConfig.of(2, 4, 0.0, ['fc1'], ['classifier']), manager)
+        AdapterFiles.save(lora, dir, 'SEQ_CLS', 'tiny')
+
+        when:
+        AdapterFiles.loadAdapter(lora, dir, 'again', manager)
+
+        then:
+        def e = thrown(ConfigException)
+        e.message.contains('modules_to_save [classifier] would overwrite the modules')
+        lora.adapterNames() == ['default'] as Set
+    }
+
     def "the config is written under PEFT's field names and values"() {
         given:
         def lora = LoraInjector.inject(new TinyMlp(manager), LoraConfig.builder().r(4).alpha(8).allLinear().rsLora(true)
