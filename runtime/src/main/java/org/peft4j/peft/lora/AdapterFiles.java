@@ -10,7 +10,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.peft4j.config.ConfigException;
 import org.peft4j.io.AtomicFiles;
 import org.peft4j.io.SafeTensors;
-import org.peft4j.nn.Linear;
+import org.peft4j.nn.LinearLayer;
 import org.peft4j.nn.Module;
 import org.peft4j.nn.Parameter;
 import org.peft4j.tensor.Backend;
@@ -227,11 +227,11 @@ public final class AdapterFiles {
         ConfigException.throwIfAny(config.validate());
         Map<String, Module> modules = root.namedModules();
         List<String> targets = LoraInjector.matchTargets(modules, config);
+        LoraInjector.checkLayers(modules, targets, config);
         Map<String, Module> saved = LoraInjector.modulesToSave(root, config);
         Map<String, Shape> out = new LinkedHashMap<>();
         for (String path : targets) {
-            Module m = modules.get(path);
-            Linear base = m instanceof LoraLinear l ? l.base() : (Linear) m;
+            LinearLayer base = (LinearLayer) LoraInjector.baseOf(modules.get(path));
             int r = config.rankFor(path);
             out.put(path + ".lora_A.weight", new Shape(r, base.inFeatures()));
             out.put(path + ".lora_B.weight", new Shape(base.outFeatures(), r));

@@ -7,6 +7,7 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import org.peft4j.nn.Dropout;
 import org.peft4j.nn.Linear;
+import org.peft4j.nn.LinearLayer;
 import org.peft4j.nn.Parameter;
 
 /**
@@ -46,6 +47,15 @@ final class LoraAdapter {
      */
     static LoraAdapter create(String name, Linear base, int r, double alpha, double scaling, double dropout,
                               LoraInit init, boolean dora, NDManager manager) {
+        return create(name, base, base.weight(), false, r, alpha, scaling, dropout, init, dora, manager);
+    }
+
+    /**
+     * @param weight      the base layer's weight
+     * @param fanInFanOut the weight is stored [in, out] (GPT-2's Conv1D), not [out, in]
+     */
+    static LoraAdapter create(String name, LinearLayer base, Parameter weight, boolean fanInFanOut, int r, double alpha,
+                              double scaling, double dropout, LoraInit init, boolean dora, NDManager manager) {
         long in = base.inFeatures();
         long out = base.outFeatures();
         Linear a = new Linear(manager, in, r, false);
@@ -62,7 +72,7 @@ final class LoraAdapter {
                 a.weight().set(manager.randomNormal(0f, 1f / r, new Shape(r, in), DataType.FLOAT32));
                 break;
             case PISSA:
-                initPissa(base, a, b, r, scaling, manager);
+                initPissa(weight, fanInFanOut, a, b, r, scaling, manager);
                 break;
             default:
                 throw new IllegalStateException("unhandled init " + init);
@@ -71,7 +81,8 @@ final class LoraAdapter {
         if (dora) {
             // PEFT's DoRA init: m = ‖W + s·B A‖ over the input dimension (= ‖W‖ row-wise, since B = 0 here)
             try (NDScope ignored = new NDScope()) {
-                NDArray norm = weightNorm(base.weight().value(), b.weight().value().matMul(a.weight().value()), scaling);
+                NDArray norm = weightNorm(outIn(weight.value(), fanInFanOut), b.weight().value().matMul(a.weight().value()),
+                        scaling);
                 NDScope.unregister(norm);
                 m = new Parameter(norm);
             }
@@ -83,8 +94,9 @@ final class LoraAdapter {
      * PiSSA (Meng et al. 2024, Eq. 2–3), as PEFT does it: W = U S Vᵀ, A = √(S_r / s) V_rᵀ,
      * B = U_r √(S_r / s), then W ← W − s·B A, which keeps the output at step 0.
      */
-    private static void initPissa(Linear base, Linear a, Linear b, int r, double scaling, NDManager manager) {
-        TopSvd svd = TopSvd.of(base.weight().value(), r);
+    private static void initPissa(Parameter weight, boolean fanInFanOut, Linear a, Linear b, int r, double scaling,
+                                  NDManager manager) {
+        TopSvd svd = TopSvd.of(outIn(weight.value(), fanInFanOut), r);
         try (NDScope ignored = new NDScope()) {
             NDArray root = manager.create(svd.singularValues()).div(scaling).sqrt();      // [r]
             NDArray aw = svd.v().transpose().mul(root.expandDims(1));                       // [r, in]
@@ -92,10 +104,15 @@ final class LoraAdapter {
             NDScope.unregister(aw, bw);
             a.weight().set(aw);
             b.weight().set(bw);
-            NDArray residual = base.weight().value().sub(bw.matMul(aw).mul(scaling));
+            NDArray residual = weight.value().sub(outIn(bw.matMul(aw).mul(scaling), fanInFanOut));
             NDScope.unregister(residual);
-            base.weight().set(residual);
+            weight.set(residual);
         }
+    }
+
+    /** A weight in PyTorch's [out, in] layout: transposed when it is stored [in, out] (and back again, the same way). */
+    static NDArray outIn(NDArray w, boolean fanInFanOut) {
+        return fanInFanOut ? w.transpose() : w;
     }
 
     /** ΔW = s · B A, shape [out, in]. */

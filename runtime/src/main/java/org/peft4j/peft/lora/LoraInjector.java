@@ -3,6 +3,7 @@ package org.peft4j.peft.lora;
 import ai.djl.ndarray.NDManager;
 import org.peft4j.config.ConfigException;
 import org.peft4j.nn.Linear;
+import org.peft4j.nn.LinearLayer;
 import org.peft4j.nn.Module;
 import org.peft4j.nn.Parameter;
 
@@ -50,27 +51,24 @@ public final class LoraInjector {
      */
     static Map<String, LoraLinear> addAdapter(Module root, String name, LoraConfig config, NDManager manager) {
         ConfigException.throwIfAny(config.validate());
-        if (config.fanInFanOut()) {
-            throw new ConfigException("lora.fanInFanOut = true, but peft4j's Linear stores its weight as [out, in];"
-                    + " no module of this model stores [in, out] weights, so set fanInFanOut false");
-        }
         Map<String, Module> modules = root.namedModules();
         List<String> targets = matchTargets(modules, config);
-        checkRanks(modules, targets, config);
+        checkLayers(modules, targets, config);
         Map<String, LoraLinear> adapted = new LinkedHashMap<>();
         for (String path : targets) {
             Module m = modules.get(path);
-            Linear base = m instanceof LoraLinear l ? l.base() : (Linear) m;
+            Module base = baseOf(m);
             int r = config.rankFor(path);
             double alpha = config.alphaFor(path);
-            LoraAdapter adapter = LoraAdapter.create(name, base, r, alpha, config.scaling(r, alpha), config.dropout(),
-                    config.init(), config.useDora(), manager);
+            LoraAdapter adapter = LoraAdapter.create(name, (LinearLayer) base, base.parameters().get("weight"),
+                    config.fanInFanOut(), r, alpha, config.scaling(r, alpha), config.dropout(), config.init(),
+                    config.useDora(), manager);
             LoraLinear layer;
             if (m instanceof LoraLinear l) {
                 l.addAdapter(adapter);
                 layer = l;
             } else {
-                layer = new LoraLinear(base, adapter);
+                layer = new LoraLinear(base, config.fanInFanOut(), adapter);
                 parentOf(root, path).replaceChild(lastPart(path), layer);
             }
             adapted.put(path, layer);
@@ -78,19 +76,33 @@ public final class LoraInjector {
         return adapted;
     }
 
-    /** PiSSA takes r singular vectors, so r cannot pass min(in, out); checked for all layers before any is touched. */
-    private static void checkRanks(Map<String, Module> modules, List<String> targets, LoraConfig config) {
-        if (config.init() != LoraInit.PISSA) {
-            return;
-        }
+    /**
+     * Checks, for every target before any is touched, that the weight layout is the one
+     * {@code fanInFanOut} says, and that PiSSA's rank fits (it takes r singular vectors, so r
+     * cannot pass min(in, out)).
+     */
+    static void checkLayers(Map<String, Module> modules, List<String> targets, LoraConfig config) {
         List<String> problems = new ArrayList<>();
         for (String path : targets) {
             Module m = modules.get(path);
-            Linear base = m instanceof LoraLinear l ? l.base() : (Linear) m;
-            long limit = Math.min(base.inFeatures(), base.outFeatures());
-            if (config.rankFor(path) > limit) {
+            LinearLayer base = (LinearLayer) baseOf(m);
+            long[] w = baseOf(m).parameters().get("weight").value().getShape().getShape();
+            long in = base.inFeatures();
+            long out = base.outFeatures();
+            if (m instanceof LoraLinear l && l.fanInFanOut() != config.fanInFanOut()) {
+                problems.add("lora.fanInFanOut = " + config.fanInFanOut() + " for " + path + ", but the adapters already on it"
+                        + " use " + l.fanInFanOut() + "; a layer's weight layout is one or the other");
+            } else if (in != out && config.fanInFanOut() && !(w[0] == in && w[1] == out)) {
+                problems.add("lora.fanInFanOut = true, but " + path + " stores its weight as " + java.util.Arrays.toString(w)
+                        + " = [out, in]; set fanInFanOut false");
+            } else if (in != out && !config.fanInFanOut() && !(w[0] == out && w[1] == in)) {
+                problems.add("lora.fanInFanOut = false, but " + path + " stores its weight as " + java.util.Arrays.toString(w)
+                        + " = [in, out] (GPT-2's Conv1D layout); set fanInFanOut true");
+            }
+            long limit = Math.min(in, out);
+            if (config.init() == LoraInit.PISSA && config.rankFor(path) > limit) {
                 problems.add("lora.r = " + config.rankFor(path) + " for " + path + " exceeds min(in, out) = " + limit
-                        + " of its " + base.outFeatures() + "×" + base.inFeatures() + " weight, so PiSSA has no top-r SVD;"
+                        + " of its " + out + "×" + in + " weight, so PiSSA has no top-r SVD;"
                         + " lower r (or set a rankPattern for " + path + ")");
             }
         }
@@ -126,8 +138,8 @@ public final class LoraInjector {
             });
         } else if (bias == LoraBias.LORA_ONLY) {
             layers.forEach((p, l) -> {
-                if (l.base().bias() != null) {
-                    out.put(p + ".base_layer.bias", l.base().bias());
+                if (l.baseBias() != null) {
+                    out.put(p + ".base_layer.bias", l.baseBias());
                 }
             });
         }
@@ -147,7 +159,7 @@ public final class LoraInjector {
             if (path.isEmpty() || insideAdapter(modules, path)) {
                 continue;
             }
-            boolean linear = e.getValue() instanceof Linear || e.getValue() instanceof LoraLinear;
+            boolean linear = isLinear(e.getValue());
             boolean named = false;
             for (String name : config.targets()) {
                 if (matchesName(path, name)) {
@@ -236,11 +248,25 @@ public final class LoraInjector {
     public static TreeSet<String> linearNames(Map<String, Module> modules) {
         TreeSet<String> names = new TreeSet<>();
         modules.forEach((p, m) -> {
-            if ((m instanceof Linear || m instanceof LoraLinear) && !insideAdapter(modules, p)) {
+            if (isLinear(m) && !insideAdapter(modules, p)) {
                 names.add(lastPart(p));
             }
         });
         return names;
+    }
+
+    /** Linear-like: an adapted layer, or a {@link LinearLayer} with a 2-D weight ({@link Linear}, or a Conv1D-style layer). */
+    static boolean isLinear(Module m) {
+        if (m instanceof LoraLinear) {
+            return true;
+        }
+        Parameter w = m.parameters().get("weight");
+        return m instanceof LinearLayer && w != null && w.value().getShape().dimension() == 2;
+    }
+
+    /** The layer whose weight an adapter at this module updates: the base of an adapted layer, or the module. */
+    static Module baseOf(Module m) {
+        return m instanceof LoraLinear l ? l.baseLayer() : m;
     }
 
     static boolean matchesName(String path, String name) {

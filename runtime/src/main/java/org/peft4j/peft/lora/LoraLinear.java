@@ -38,6 +38,7 @@ public final class LoraLinear extends Module implements LinearLayer {
     private boolean merged;
     private boolean disabled;
     private boolean idle;
+    private final boolean fanInFanOut;
 
     /**
      * A layer with one adapter named {@value #DEFAULT}, A ~ kaiming-uniform and B = 0.
@@ -53,6 +54,18 @@ public final class LoraLinear extends Module implements LinearLayer {
     }
 
     LoraLinear(Linear base, LoraAdapter first) {
+        this(base, false, first);
+    }
+
+    /**
+     * @param base        a linear-like module with a 2-D {@code weight} parameter
+     * @param fanInFanOut its weight is stored [in, out] (GPT-2's Conv1D), not [out, in]
+     */
+    LoraLinear(Module base, boolean fanInFanOut, LoraAdapter first) {
+        if (!(base instanceof LinearLayer) || base.parameters().get("weight") == null) {
+            throw new IllegalArgumentException(base.getClass().getSimpleName() + " is not a linear layer with a weight");
+        }
+        this.fanInFanOut = fanInFanOut;
         addChild("base_layer", base);
         addChild("lora_dropout", first.dropout);
         addChild("lora_A", first.a);
@@ -135,8 +148,32 @@ public final class LoraLinear extends Module implements LinearLayer {
         active = a;
     }
 
+    /** The wrapped layer as a {@link Linear}; see {@link #baseLayer()} for other linear-like layers. */
     public Linear base() {
-        return (Linear) child("base_layer");
+        Module b = child("base_layer");
+        if (!(b instanceof Linear l)) {
+            throw new IllegalStateException("the base layer is a " + b.getClass().getSimpleName() + ", not a Linear; use baseLayer()");
+        }
+        return l;
+    }
+
+    /** The wrapped layer, whatever its class. */
+    public Module baseLayer() {
+        return child("base_layer");
+    }
+
+    /** The base layer's weight as stored: [out, in], or [in, out] when {@link #fanInFanOut()}. */
+    public Parameter baseWeight() {
+        return baseLayer().parameters().get("weight");
+    }
+
+    /** The base layer's bias, or null. */
+    public Parameter baseBias() {
+        return baseLayer().parameters().get("bias");
+    }
+
+    public boolean fanInFanOut() {
+        return fanInFanOut;
     }
 
     public Linear loraA() {
@@ -199,7 +236,7 @@ public final class LoraLinear extends Module implements LinearLayer {
 
     @Override
     public NDArray forward(NDArray x) {
-        NDArray h = base().forward(x);
+        NDArray h = ((LinearLayer) baseLayer()).forward(x);
         if (merged || disabled || idle) {
             return h;
         }
@@ -220,15 +257,15 @@ public final class LoraLinear extends Module implements LinearLayer {
      * gradients reach m, A and B only through the numerator.
      */
     private NDArray doraTerm(NDArray x, NDArray dx, NDArray h, NDArray lora) {
-        Linear base = base();
-        NDArray w = base.weight().value();
+        NDArray w = LoraAdapter.outIn(baseWeight().value(), fanInFanOut);
+        Parameter bias = baseBias();
         NDArray norm = LoraAdapter.weightNorm(w, active.b.weight().value().matMul(active.a.weight().value()),
                 active.scaling).stopGradient();
         NDArray scale = active.magnitude.value().div(norm);                       // [out]
         NDArray wx;
         if (dx == x) {
             // no dropout ran: reuse the base output without its bias instead of a second matmul
-            wx = base.bias() == null ? h : h.sub(base.bias().value());
+            wx = bias == null ? h : h.sub(bias.value());
         } else {
             wx = ai.djl.nn.core.Linear.linear(dx, w, null).singletonOrThrow();
         }
@@ -250,7 +287,7 @@ public final class LoraLinear extends Module implements LinearLayer {
         }
         NDArray mergedW;
         try (NDScope scope = new NDScope()) {
-            NDArray w = base().weight().value();
+            NDArray w = LoraAdapter.outIn(baseWeight().value(), fanInFanOut);
             NDArray updated = w.add(active.delta());
             if (active.magnitude != null) {
                 NDArray norm = updated.norm(new int[] {1}, false);
@@ -259,7 +296,7 @@ public final class LoraLinear extends Module implements LinearLayer {
                 active.mergedNorm = norm;
                 updated = updated.mul(active.magnitude.value().div(norm).expandDims(1));
             }
-            mergedW = updated;
+            mergedW = LoraAdapter.outIn(updated, fanInFanOut);
             NDScope.unregister(mergedW);
         }
         if (!mergedW.isInfinite().logicalOr(mergedW.isNaN()).none().getBoolean()) {
@@ -267,7 +304,7 @@ public final class LoraLinear extends Module implements LinearLayer {
             active.close();
             throw new IllegalStateException("merging the adapter gives non-finite weights; the adapter is left unmerged");
         }
-        base().weight().set(mergedW);
+        baseWeight().set(mergedW);
         merged = true;
     }
 
@@ -278,26 +315,26 @@ public final class LoraLinear extends Module implements LinearLayer {
         }
         NDArray restored;
         try (NDScope scope = new NDScope()) {
-            NDArray w = base().weight().value();
+            NDArray w = LoraAdapter.outIn(baseWeight().value(), fanInFanOut);
             if (active.magnitude != null) {
                 // divide by exactly the factor merge multiplied by: m / ‖W + ΔW‖ with the norm kept from merge
                 w = w.div(active.magnitude.value().div(active.mergedNorm).expandDims(1));
             }
-            restored = w.sub(active.delta());
+            restored = LoraAdapter.outIn(w.sub(active.delta()), fanInFanOut);
             NDScope.unregister(restored);
         }
         active.close();
-        base().weight().set(restored);
+        baseWeight().set(restored);
         merged = false;
     }
 
     @Override
     public long inFeatures() {
-        return base().inFeatures();
+        return ((LinearLayer) baseLayer()).inFeatures();
     }
 
     @Override
     public long outFeatures() {
-        return base().outFeatures();
+        return ((LinearLayer) baseLayer()).outFeatures();
     }
 }

@@ -213,7 +213,7 @@ public final class LoraModel {
     }
 
     private void unwrap(String path, LoraLinear layer) {
-        LoraInjector.parentOf(root, path).replaceChild(LoraInjector.lastPart(path), layer.base());
+        LoraInjector.parentOf(root, path).replaceChild(LoraInjector.lastPart(path), layer.baseLayer());
     }
 
     private void checkLoaded() {

@@ -204,6 +204,22 @@ class AdapterFilesSpec extends Specification {
                  'base_model.model.fc2.base_layer.bias'] as Set
     }
 
+    def "every option survives PEFT's JSON and back: #config"() {
+        given:
+        def mapper = new com.fasterxml.jackson.databind.ObjectMapper()
+
+        expect:
+        LoraConfigJson.read(mapper.readTree(mapper.writeValueAsString(LoraConfigJson.write(config, 'CAUSAL_LM', 'gpt2', mapper)))) == config
+
+        where:
+        config << [
+                LoraConfig.builder().r(8).alpha(16).dropout(0.05).targets('c_attn').fanInFanOut(true).layersToTransform([0, 2])
+                        .layersPattern(['h']).excludeRegex('.*h\\.1\\..*').init(LoraInit.GAUSSIAN).useDora(true).build(),
+                LoraConfig.builder().allLinear().exclude('q', 'k').rsLora(true).bias(LoraBias.ALL).init(LoraInit.PISSA).build(),
+                LoraConfig.builder().targetRegex('.*\\.(q|v)').rankPattern(['q': 4]).alphaPattern(['v': 2d]).bias(LoraBias.LORA_ONLY).build(),
+        ]
+    }
+
     def "a DoRA adapter is saved with PEFT's key lora_magnitude_vector"() {
         given:
         def lora = LoraInjector.inject(new TinyMlp(manager), LoraConfig.builder().r(2).alpha(2).targets('fc1').useDora(true).build(), manager)

@@ -110,6 +110,84 @@ class LoraOptionsSpec extends Specification {
         !model.namedModules().values().any { it instanceof LoraLinear }
     }
 
+    Tree tinyGpt() {
+        new Tree().put('h.0.c_fc', new Conv1D(manager, 10, 20)).put('h.0.c_proj', new Conv1D(manager, 20, 20))
+                .put('classifier', Tree.randomLinear(manager, 20, 2))
+    }
+
+    static final List<String> GPT_PATH = ['h.0.c_fc', 'h.0.c_proj', 'classifier']
+
+    def "Conv1D weights stored [in, out] merge, unmerge and start as PEFT says with fanInFanOut (dora=#dora init=#init rsLora=#rsLora)"() {
+        given:
+        def model = tinyGpt()
+        def x = manager.randomNormal(new Shape(5, 10))
+        def before = model.chain(x, GPT_PATH).toFloatArray()
+        def stored = ['h.0.c_fc', 'h.0.c_proj'].collectEntries { [it, model.module(it).parameters().weight.value().toFloatArray()] }
+
+        when:
+        def lora = LoraInjector.inject(model, LoraConfig.builder().r(4).alpha(8).targets('c_fc', 'c_proj').fanInFanOut(true)
+                .useDora(dora).init(init).rsLora(rsLora).build(), manager)
+
+        then: 'step 0 changes nothing (PiSSA included)'
+        LoraLinearSpec.maxRelDiff(model.chain(x, GPT_PATH).toFloatArray(), before) < 1e-5
+
+        when:
+        lora.layers().values().each {
+            def b = it.loraB().weight()
+            b.set(b.value().add(manager.randomNormal(0f, 0.2f, b.value().shape, b.value().dataType)))
+        }
+        def unmerged = model.chain(x, GPT_PATH).toFloatArray()
+        def weights = lora.layers().collectEntries { k, v -> [k, v.baseWeight().value().toFloatArray()] }
+        lora.merge()
+        def merged = model.chain(x, GPT_PATH).toFloatArray()
+        lora.unmerge()
+
+        then:
+        LoraLinearSpec.maxRelDiff(merged, unmerged) < 1e-5
+        lora.layers().every { k, v -> LoraLinearSpec.maxAbsDiff(v.baseWeight().value().toFloatArray(), weights[k]) < 1e-5 }
+        lora.layers().every { k, v -> v.baseWeight().value().shape == new Shape(v.inFeatures(), v.outFeatures()) }
+        init == LoraInit.PISSA || lora.layers().every { k, v -> LoraLinearSpec.maxAbsDiff(v.baseWeight().value().toFloatArray(), stored[k]) < 1e-5 }
+
+        where:
+        [dora, init, rsLora] << [[false, true], [LoraInit.KAIMING_UNIFORM, LoraInit.GAUSSIAN, LoraInit.PISSA], [false, true]]
+                .combinations().findAll { d, i, rs -> !(d && i == LoraInit.PISSA) }
+    }
+
+    def "an adapted Conv1D gives the same outputs as the equivalent Linear with the same adapter (dora=#dora)"() {
+        given: 'a Conv1D and a Linear holding the transposed weight'
+        def conv = new Conv1D(manager, 6, 4)
+        def lin = Tree.linear(manager, 6, 4, [[0] * 6] * 4 as float[][], [0] * 4 as float[])
+        lin.weight().set(conv.parameters().weight.value().transpose().duplicate())
+        lin.bias().set(conv.parameters().bias.value().duplicate())
+        def convLora = LoraInjector.inject(new Tree().put('c', conv), LoraConfig.builder().r(2).alpha(3).targets('c').fanInFanOut(true).useDora(dora).build(), manager)
+        def linLora = LoraInjector.inject(new Tree().put('c', lin), LoraConfig.builder().r(2).alpha(3).targets('c').useDora(dora).build(), manager)
+        def c = convLora.layers()['c']
+        def l = linLora.layers()['c']
+        l.loraA().weight().set(c.loraA().weight().value().duplicate())
+        [c, l].each { it.loraB().weight().set(manager.arange(8f).reshape(4, 2).div(10f)) }
+        def x = manager.randomNormal(new Shape(3, 6))
+
+        expect:
+        LoraLinearSpec.maxRelDiff(c.forward(x).toFloatArray(), l.forward(x).toFloatArray()) < 1e-5
+
+        where:
+        dora << [false, true]
+    }
+
+    def "a weight layout that contradicts fanInFanOut is refused, naming the module, its shape and the fix"() {
+        when:
+        LoraInjector.inject(model, LoraConfig.builder().targets(target).fanInFanOut(fif).build(), manager)
+
+        then:
+        def e = thrown(ConfigException)
+        e.message.contains(message)
+
+        where:
+        model                                  | target  | fif   || message
+        new TinyMlp(Backend.get().manager())   | 'fc1'   | true  || 'lora.fanInFanOut = true, but fc1 stores its weight as [20, 10] = [out, in]; set fanInFanOut false'
+        new Tree().put('h.0.c_fc', new Conv1D(Backend.get().manager(), 10, 20)) | 'c_fc' | false || 'lora.fanInFanOut = false, but h.0.c_fc stores its weight as [10, 20] = [in, out] (GPT-2\'s Conv1D layout); set fanInFanOut true'
+    }
+
     def "the top-r SVD agrees with a product of known singular vectors"() {
         given: 'W = U diag(5, 3, 1) Vᵀ with orthonormal U, V'
         def q1 = orthonormal(7, 3)
@@ -218,15 +296,6 @@ class LoraOptionsSpec extends Specification {
         e.message.contains("lora.alphaPattern key regex '(' does not compile")
         e.message.contains('lora.layersPattern = [layers] has no effect without layersToTransform')
         e.message.contains('lora.init = PISSA with useDora = true')
-    }
-
-    def "fanInFanOut is refused with the reason, because no peft4j layer stores [in, out] weights"() {
-        when:
-        LoraInjector.inject(new TinyMlp(manager), LoraConfig.builder().targets('fc1').fanInFanOut(true).build(), manager)
-
-        then:
-        def e = thrown(ConfigException)
-        e.message.contains('lora.fanInFanOut = true')
     }
 
     def "the original six-argument constructor keeps every new option at its default"() {
