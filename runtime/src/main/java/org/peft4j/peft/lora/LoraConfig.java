@@ -27,7 +27,8 @@ import java.util.regex.PatternSyntaxException;
  *                          {@code "." + key}, the key read as a regex (PEFT's {@code get_pattern_key})
  * @param alphaPattern      per-module alpha overrides, matched the same way
  * @param layersToTransform only adapt modules inside these layer indices (empty: all layers)
- * @param layersPattern     names of the layer list that carries the index (empty: PEFT's common names)
+ * @param layersPattern     names of the layer list that carries the index (empty: any name followed by an
+ *                          index, as PEFT does when {@code layers_pattern} is unset)
  * @param bias              which biases train with the adapter
  * @param init              how A and B start
  * @param fanInFanOut       the base layers store their weight as [in, out] (GPT-2's Conv1D)
@@ -38,9 +39,6 @@ public record LoraConfig(int r, double alpha, double dropout, List<String> targe
                          boolean rsLora, Map<String, Integer> rankPattern, Map<String, Double> alphaPattern,
                          List<Integer> layersToTransform, List<String> layersPattern, LoraBias bias, LoraInit init,
                          boolean fanInFanOut, boolean useDora) {
-
-    /** PEFT's {@code COMMON_LAYERS_PATTERN}: the names of the module list a layer index follows. */
-    public static final List<String> COMMON_LAYERS_PATTERN = List.of("layers", "h", "block", "blocks", "layer");
 
     public LoraConfig {
         targets = targets == null ? List.of() : List.copyOf(targets);

@@ -221,22 +221,25 @@ public final class LoraInjector {
     }
 
     /**
-     * PEFT's layer filter: the index after a layer-list name ({@code layers}, {@code h}, … or
-     * {@code layersPattern}) must be one of {@code layersToTransform}; a path without one is left out.
+     * PEFT's layer filter ({@code check_target_module_exists}): the index after a layer-list name
+     * must be one of {@code layersToTransform}; a path without one is left out. Without
+     * {@code layersPattern} any name followed by an index counts ({@code .*\.[^.]*\.(\d+)\.},
+     * the last such index); with it, only those names ({@code .*\.<pattern>\.(\d+)\.}).
      */
     private static boolean inLayers(String path, LoraConfig config) {
         if (config.layersToTransform().isEmpty()) {
             return true;
         }
-        Integer index = layerIndex(path, config.layersPattern().isEmpty()
-                ? LoraConfig.COMMON_LAYERS_PATTERN : config.layersPattern());
+        Integer index = layerIndex(path, config.layersPattern());
         return index != null && config.layersToTransform().contains(index);
     }
 
-    /** The layer index in {@code path} after one of {@code patterns}, or null. */
+    /** The layer index in {@code path} as PEFT finds it, or null. */
     static Integer layerIndex(String path, List<String> patterns) {
-        for (String p : patterns) {
-            Matcher m = Pattern.compile("(?:.*\\.)?(?:" + p + ")\\.(\\d+)\\.").matcher(path);
+        List<String> regexes = patterns.isEmpty() ? List.of(".*\\.[^.]*\\.(\\d+)\\.")
+                : patterns.stream().map(p -> ".*\\.(?:" + p + ")\\.(\\d+)\\.").toList();
+        for (String regex : regexes) {
+            Matcher m = Pattern.compile(regex).matcher(path);
             if (m.lookingAt()) {
                 return Integer.parseInt(m.group(1));
             }

@@ -252,6 +252,21 @@ class LoraOptionsSpec extends Specification {
         LoraConfig.builder().targetRegex('.*attn\\.(q|v)_proj').layersToTransform([0]).build()  || ['model.layers.0.attn.q_proj', 'model.layers.0.attn.v_proj']
     }
 
+    def "the layer index of #path is #index with layersPattern #patterns, by PEFT's regexes"() {
+        expect:
+        LoraInjector.layerIndex(path, patterns) == index
+
+        where:
+        path                                       | patterns    || index
+        'model.layers.3.self_attn.q_proj'          | []          || 3
+        'encoder.layer.11.attention.self.query'    | []          || 11
+        'model.layers.1.mlp.experts.7.down_proj'   | []          || 7
+        'model.layers.1.mlp.experts.7.down_proj'   | ['layers']  || 1
+        'transformer.h.2.attn.c_attn'              | ['blocks']  || null
+        'layers.0.fc'                              | []          || null
+        'classifier'                               | []          || null
+    }
+
     def "filters that leave nothing are refused, naming what they removed"() {
         given:
         def model = new TinyMlp(manager)
