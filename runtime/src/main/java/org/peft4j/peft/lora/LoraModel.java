@@ -182,6 +182,10 @@ public final class LoraModel {
     /** Runs {@code body} with every adapter switched off, so the model computes its base outputs. */
     public void disableAdapters(Runnable body) {
         checkLoaded();
+        if (layers.values().stream().anyMatch(LoraLinear::isMerged)) {
+            // a merged adapter lives in the base weight, so switching the layers off would not remove it
+            throw new IllegalStateException("cannot disable adapters while '" + active + "' is merged; unmerge() first");
+        }
         layers.values().forEach(l -> l.setDisabled(true));
         try {
             body.run();

@@ -115,6 +115,14 @@ class LoraLifecycleSpec extends Specification {
         then:
         thrown(IllegalStateException)
         model.forward(x).toFloatArray() == adapted
+
+        when: 'the adapter is merged into the base weight'
+        lora.merge()
+        lora.disableAdapters { }
+
+        then:
+        def e = thrown(IllegalStateException)
+        e.message.contains('unmerge() first')
     }
 
     def "the active adapter cannot be deleted, nor another one chosen while merged"() {
