@@ -3,42 +3,114 @@ package org.peft4j.peft.lora;
 import ai.djl.ndarray.NDManager;
 import org.peft4j.config.ConfigException;
 import org.peft4j.nn.Linear;
+import org.peft4j.nn.LinearLayer;
 import org.peft4j.nn.Module;
+import org.peft4j.nn.Parameter;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeSet;
+import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
  * Puts {@link LoraLinear} adapters in place of the target linears of a model, freezes everything
- * else, and unfreezes the modules to save. Matching follows Hugging Face PEFT: a target name
- * matches a module path that equals it or ends with {@code "." + name}; a regex must match the
- * whole path, and adapts the linear modules among the paths it matches.
+ * else, and unfreezes the modules to save (and biases, as {@link LoraBias} says). Matching follows
+ * Hugging Face PEFT's {@code check_target_module_exists}: a target name matches a module path that
+ * equals it or ends with {@code "." + name}; a regex must match the whole path, and adapts the
+ * linear modules among the paths it matches; {@code exclude} and {@code layersToTransform} then
+ * filter the matches.
  */
 public final class LoraInjector {
+
+    /** The output heads that {@code allLinear} leaves alone, as PEFT leaves the output layer. */
+    public static final Set<String> OUTPUT_HEADS = Set.of("classifier", "lm_head", "score");
 
     private LoraInjector() {
     }
 
+    /** Injects the adapter {@value LoraLinear#DEFAULT}. */
     public static LoraModel inject(Module root, LoraConfig config, NDManager manager) {
+        ConfigException.throwIfAny(config.validate());
+        // every check that can fail runs before the model is touched
+        LoraInjector.matchTargets(root.namedModules(), config);
+        Map<String, Module> saved = modulesToSave(root, config);
+        root.setTrainable(false);
+        Map<String, LoraLinear> adapted = addAdapter(root, LoraLinear.DEFAULT, config, manager);
+        LoraModel model = new LoraModel(root, manager, LoraLinear.DEFAULT, config, adapted, saved);
+        model.markTrainable();
+        return model;
+    }
+
+    /**
+     * Adds the named adapter to the target layers (wrapping plain linears, or adding to layers that
+     * already carry another adapter) and returns the layers it went into, by path.
+     */
+    static Map<String, LoraLinear> addAdapter(Module root, String name, LoraConfig config, NDManager manager) {
         ConfigException.throwIfAny(config.validate());
         Map<String, Module> modules = root.namedModules();
         List<String> targets = matchTargets(modules, config);
-
-        root.setTrainable(false);
+        checkLayers(modules, targets, config);
         Map<String, LoraLinear> adapted = new LinkedHashMap<>();
         for (String path : targets) {
-            Linear base = (Linear) modules.get(path);
-            LoraLinear lora = new LoraLinear(base, config.r(), config.alpha(), config.dropout(), manager);
-            lora.loraA().weight().setTrainable(true);
-            lora.loraB().weight().setTrainable(true);
-            parentOf(root, path).replaceChild(lastPart(path), lora);
-            adapted.put(path, lora);
+            Module m = modules.get(path);
+            Module base = baseOf(m);
+            int r = config.rankFor(path);
+            double alpha = config.alphaFor(path);
+            LoraAdapter adapter = LoraAdapter.create(name, (LinearLayer) base, base.parameters().get("weight"),
+                    config.fanInFanOut(), r, alpha, config.scaling(r, alpha), config.dropout(), config.init(),
+                    config.useDora(), manager);
+            LoraLinear layer;
+            if (m instanceof LoraLinear l) {
+                l.addAdapter(adapter);
+                layer = l;
+            } else {
+                layer = new LoraLinear(base, config.fanInFanOut(), adapter);
+                parentOf(root, path).replaceChild(lastPart(path), layer);
+            }
+            adapted.put(path, layer);
         }
+        return adapted;
+    }
 
+    /**
+     * Checks, for every target before any is touched, that the weight layout is the one
+     * {@code fanInFanOut} says, and that PiSSA's rank fits (it takes r singular vectors, so r
+     * cannot pass min(in, out)).
+     */
+    static void checkLayers(Map<String, Module> modules, List<String> targets, LoraConfig config) {
+        List<String> problems = new ArrayList<>();
+        for (String path : targets) {
+            Module m = modules.get(path);
+            LinearLayer base = (LinearLayer) baseOf(m);
+            long[] w = baseOf(m).parameters().get("weight").value().getShape().getShape();
+            long in = base.inFeatures();
+            long out = base.outFeatures();
+            if (m instanceof LoraLinear l && l.fanInFanOut() != config.fanInFanOut()) {
+                problems.add("lora.fanInFanOut = " + config.fanInFanOut() + " for " + path + ", but the adapters already on it"
+                        + " use " + l.fanInFanOut() + "; a layer's weight layout is one or the other");
+            } else if (in != out && config.fanInFanOut() && !(w[0] == in && w[1] == out)) {
+                problems.add("lora.fanInFanOut = true, but " + path + " stores its weight as " + java.util.Arrays.toString(w)
+                        + " = [out, in]; set fanInFanOut false");
+            } else if (in != out && !config.fanInFanOut() && !(w[0] == out && w[1] == in)) {
+                problems.add("lora.fanInFanOut = false, but " + path + " stores its weight as " + java.util.Arrays.toString(w)
+                        + " = [in, out] (GPT-2's Conv1D layout); set fanInFanOut true");
+            }
+            long limit = Math.min(in, out);
+            if (config.init() == LoraInit.PISSA && config.rankFor(path) > limit) {
+                problems.add("lora.r = " + config.rankFor(path) + " for " + path + " exceeds min(in, out) = " + limit
+                        + " of its " + out + "×" + in + " weight, so PiSSA has no top-r SVD;"
+                        + " lower r (or set a rankPattern for " + path + ")");
+            }
+        }
+        ConfigException.throwIfAny(problems);
+    }
+
+    static Map<String, Module> modulesToSave(Module root, LoraConfig config) {
+        Map<String, Module> modules = root.namedModules();
         Map<String, Module> saved = new LinkedHashMap<>();
         List<String> missing = new ArrayList<>();
         for (String name : config.modulesToSave()) {
@@ -46,26 +118,48 @@ public final class LoraInjector {
             if (found.isEmpty()) {
                 missing.add(name);
             }
-            for (String p : found) {
-                modules.get(p).setTrainable(true);
-                saved.put(p, modules.get(p));
-            }
+            found.forEach(p -> saved.put(p, modules.get(p)));
         }
         if (!missing.isEmpty()) {
             throw new ConfigException("lora.modulesToSave " + missing + " matches no module; top-level modules: "
                     + root.children().keySet());
         }
-        return new LoraModel(root, config, adapted, saved);
+        return saved;
+    }
+
+    /** The biases that train and are saved with the adapter, by path, as {@link LoraBias} says. */
+    static Map<String, Parameter> trainedBiases(Module root, LoraBias bias, Map<String, LoraLinear> layers) {
+        Map<String, Parameter> out = new LinkedHashMap<>();
+        if (bias == LoraBias.ALL) {
+            root.namedParameters().forEach((p, v) -> {
+                if (lastPart(p).equals("bias")) {
+                    out.put(p, v);
+                }
+            });
+        } else if (bias == LoraBias.LORA_ONLY) {
+            layers.forEach((p, l) -> {
+                if (l.baseBias() != null) {
+                    out.put(p + ".base_layer.bias", l.baseBias());
+                }
+            });
+        }
+        return out;
     }
 
     /** The paths of the linear modules that {@code config} targets; an error lists what exists when nothing fits. */
     public static List<String> matchTargets(Map<String, Module> modules, LoraConfig config) {
         Pattern regex = config.targetRegex() == null ? null : Pattern.compile(config.targetRegex());
+        Pattern exclude = config.excludeRegex() == null ? null : Pattern.compile(config.excludeRegex());
         List<String> matched = new ArrayList<>();
+        List<String> filteredOut = new ArrayList<>();
         List<String> unmatchedNames = new ArrayList<>(config.targets());
         List<String> notLinear = new ArrayList<>();
         for (Map.Entry<String, Module> e : modules.entrySet()) {
             String path = e.getKey();
+            if (path.isEmpty() || insideAdapter(modules, path)) {
+                continue;
+            }
+            boolean linear = isLinear(e.getValue());
             boolean named = false;
             for (String name : config.targets()) {
                 if (matchesName(path, name)) {
@@ -74,14 +168,17 @@ public final class LoraInjector {
                 }
             }
             // a regex filters paths: it takes the linear modules among its matches, while a name must be a linear
-            boolean byRegex = regex != null && !path.isEmpty() && regex.matcher(path).matches()
-                    && e.getValue() instanceof Linear;
-            if (named || byRegex) {
-                if (e.getValue() instanceof Linear) {
-                    matched.add(path);
-                } else {
-                    notLinear.add(path + " (" + e.getValue().getClass().getSimpleName() + ")");
-                }
+            boolean byRegex = regex != null && regex.matcher(path).matches() && linear;
+            boolean byAll = config.allLinear() && linear && !OUTPUT_HEADS.contains(lastPart(path));
+            if (!(named || byRegex || byAll)) {
+                continue;
+            }
+            if (!linear) {
+                notLinear.add(path + " (" + e.getValue().getClass().getSimpleName() + ")");
+            } else if (excluded(path, config, exclude) || !inLayers(path, config)) {
+                filteredOut.add(path);
+            } else {
+                matched.add(path);
             }
         }
         List<String> problems = new ArrayList<>();
@@ -90,35 +187,101 @@ public final class LoraInjector {
                     + "; LoRA adapts linear layers only");
         }
         if (!unmatchedNames.isEmpty() || matched.isEmpty()) {
-            problems.add("lora.target " + (unmatchedNames.isEmpty() ? config.targets() : unmatchedNames)
-                    + (regex == null ? "" : " / regex " + regex) + " matches no linear module; linear modules by name: "
-                    + linearNames(modules));
+            String what = config.allLinear() ? "lora.allLinear"
+                    : "lora.target " + (unmatchedNames.isEmpty() ? config.targets() : unmatchedNames)
+                    + (regex == null ? "" : " / regex " + regex);
+            problems.add(what + " matches no linear module"
+                    + (filteredOut.isEmpty() || !unmatchedNames.isEmpty() ? ""
+                    : " left after exclude / layersToTransform (they removed " + filteredOut + ")")
+                    + "; linear modules by name: " + linearNames(modules));
         }
         ConfigException.throwIfAny(problems);
         return matched;
+    }
+
+    /** Paths below an adapted layer (its base_layer, lora_A, lora_B) are the adapter's own, never targets. */
+    private static boolean insideAdapter(Map<String, Module> modules, String path) {
+        int dot = path.lastIndexOf('.');
+        while (dot > 0) {
+            if (modules.get(path.substring(0, dot)) instanceof LoraLinear) {
+                return true;
+            }
+            dot = path.lastIndexOf('.', dot - 1);
+        }
+        return false;
+    }
+
+    private static boolean excluded(String path, LoraConfig config, Pattern exclude) {
+        for (String name : config.exclude()) {
+            if (matchesName(path, name)) {
+                return true;
+            }
+        }
+        return exclude != null && exclude.matcher(path).matches();
+    }
+
+    /**
+     * PEFT's layer filter ({@code check_target_module_exists}): the index after a layer-list name
+     * must be one of {@code layersToTransform}; a path without one is left out. Without
+     * {@code layersPattern} any name followed by an index counts ({@code .*\.[^.]*\.(\d+)\.},
+     * the last such index); with it, only those names ({@code .*\.<pattern>\.(\d+)\.}).
+     */
+    private static boolean inLayers(String path, LoraConfig config) {
+        if (config.layersToTransform().isEmpty()) {
+            return true;
+        }
+        Integer index = layerIndex(path, config.layersPattern());
+        return index != null && config.layersToTransform().contains(index);
+    }
+
+    /** The layer index in {@code path} as PEFT finds it, or null. */
+    static Integer layerIndex(String path, List<String> patterns) {
+        List<String> regexes = patterns.isEmpty() ? List.of(".*\\.[^.]*\\.(\\d+)\\.")
+                : patterns.stream().map(p -> ".*\\.(?:" + p + ")\\.(\\d+)\\.").toList();
+        for (String regex : regexes) {
+            Matcher m = Pattern.compile(regex).matcher(path);
+            if (m.lookingAt()) {
+                return Integer.parseInt(m.group(1));
+            }
+        }
+        return null;
     }
 
     /** The distinct last names of all linear modules, e.g. [dense, key, query, value, classifier]. */
     public static TreeSet<String> linearNames(Map<String, Module> modules) {
         TreeSet<String> names = new TreeSet<>();
         modules.forEach((p, m) -> {
-            if (m instanceof Linear) {
+            if (isLinear(m) && !insideAdapter(modules, p)) {
                 names.add(lastPart(p));
             }
         });
         return names;
     }
 
+    /** Linear-like: an adapted layer, or a {@link LinearLayer} with a 2-D weight ({@link Linear}, or a Conv1D-style layer). */
+    static boolean isLinear(Module m) {
+        if (m instanceof LoraLinear) {
+            return true;
+        }
+        Parameter w = m.parameters().get("weight");
+        return m instanceof LinearLayer && w != null && w.value().getShape().dimension() == 2;
+    }
+
+    /** The layer whose weight an adapter at this module updates: the base of an adapted layer, or the module. */
+    static Module baseOf(Module m) {
+        return m instanceof LoraLinear l ? l.baseLayer() : m;
+    }
+
     static boolean matchesName(String path, String name) {
         return path.equals(name) || path.endsWith("." + name);
     }
 
-    private static Module parentOf(Module root, String path) {
+    static Module parentOf(Module root, String path) {
         int dot = path.lastIndexOf('.');
         return dot < 0 ? root : root.module(path.substring(0, dot));
     }
 
-    private static String lastPart(String path) {
+    static String lastPart(String path) {
         return path.substring(path.lastIndexOf('.') + 1);
     }
 }
