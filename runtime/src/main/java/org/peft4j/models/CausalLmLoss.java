@@ -2,6 +2,7 @@ package org.peft4j.models;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
+import org.peft4j.data.CausalLmDataset;
 
 /**
  * Next-token cross-entropy, as HF's causal LM loss: the logits at position t are scored against
@@ -11,7 +12,7 @@ import ai.djl.ndarray.types.DataType;
 public final class CausalLmLoss {
 
     /** The label of a position that is not learned. */
-    public static final int IGNORE = -100;
+    public static final int IGNORE = CausalLmDataset.IGNORE;
 
     private CausalLmLoss() {
     }
