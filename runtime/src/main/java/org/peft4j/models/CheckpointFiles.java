@@ -102,7 +102,7 @@ public final class CheckpointFiles {
         return entries;
     }
 
-    /** The distinct files, in the order first named. */
+    /** The distinct files, sorted. */
     public Set<Path> files() {
         return Collections.unmodifiableSet(new TreeSet<>(fileOf.values()));
     }

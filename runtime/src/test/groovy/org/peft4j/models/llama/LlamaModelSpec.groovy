@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDManager
 import ai.djl.ndarray.types.Shape
 import org.peft4j.models.CausalMask
 import org.peft4j.models.KvCache
+import org.peft4j.io.SafeTensors
 import org.peft4j.tensor.Backend
 import org.peft4j.tensor.StepScope
 import spock.lang.Specification
@@ -190,6 +191,45 @@ class LlamaModelSpec extends Specification {
         single.namedParameters().keySet() == sharded.namedParameters().keySet()
         single.namedParameters().every { name, p -> flat(p.value()) == flat(sharded.namedParameters()[name].value()) }
         flat(single.namedParameters()['lm_head.weight'].value()) == tiny.tensors['lm_head.weight'][1]
+    }
+
+    def "a bf16 checkpoint loads widened to f32: each value is its f32 with the low 16 bits cleared"() {
+        given:
+        def tiny = new TinyLlama(10)
+        tiny.writeTo(tmp)
+        writeBf16(tmp.resolve('model.safetensors'), tiny.tensors)
+
+        when:
+        def lm = LlamaForCausalLM.fromPretrained(tmp)
+        float[] original = tiny.tensors['model.layers.1.mlp.up_proj.weight'][1]
+        float[] loaded = flat(lm.namedParameters()['model.layers.1.mlp.up_proj.weight'].value())
+
+        then:
+        SafeTensors.header(tmp.resolve('model.safetensors')).values()*.dtype().every { it == 'BF16' }
+        lm.namedParameters()['model.layers.1.mlp.up_proj.weight'].value().dataType == ai.djl.ndarray.types.DataType.FLOAT32
+        (0..<original.length).every { loaded[it] == Float.intBitsToFloat(Float.floatToIntBits(original[it]) & ~0xFFFF) }
+    }
+
+    /** A safetensors file written byte by byte, every tensor as bf16 (the upper half of each f32). */
+    static void writeBf16(Path file, Map<String, List> tensors) {
+        def header = [:]
+        long offset = 0
+        def data = new ByteArrayOutputStream()
+        tensors.each { name, t ->
+            float[] v = t[1]
+            def buf = java.nio.ByteBuffer.allocate(v.length * 2).order(java.nio.ByteOrder.LITTLE_ENDIAN)
+            v.each { buf.putShort((short) (Float.floatToIntBits(it) >>> 16)) }
+            header[name] = [dtype: 'BF16', shape: t[0], data_offsets: [offset, offset + v.length * 2]]
+            offset += v.length * 2
+            data.write(buf.array())
+        }
+        byte[] json = new com.fasterxml.jackson.databind.ObjectMapper().writeValueAsBytes(header)
+        def len = java.nio.ByteBuffer.allocate(8).order(java.nio.ByteOrder.LITTLE_ENDIAN).putLong(json.length)
+        def out = new ByteArrayOutputStream()
+        out.write(len.array())
+        out.write(json)
+        out.write(data.toByteArray())
+        java.nio.file.Files.write(file, out.toByteArray())
     }
 
     def "attention with kv heads = heads equals plain multi-head attention computed by hand"() {
