@@ -99,6 +99,43 @@ class LlamaFineTuneSpec extends Specification {
         chats[1] == [new ChatMessage('user', 'hi'), new ChatMessage('assistant', 'yo')]
     }
 
+    def "chat JSONL is read message by message; a bad line is named with its file and line"() {
+        given:
+        def good = tmp.resolve('chat.jsonl')
+        Files.writeString(good, '{"messages": [{"role": "user", "content": "sky?"}, {"role": "assistant", "content": "blue."}]}\n')
+        def bad = tmp.resolve('bad.jsonl')
+        Files.writeString(bad, '{"messages": [{"role": "user", "content": "sky?"}, {"role": "assistant", "content": "blue."}]}\n{"messages": [{"role": "user", "content": "x"}]}\n')
+
+        when:
+        def chats = CausalLmDataset.readChats(good)
+        CausalLmDataset.readChats(bad)
+
+        then:
+        chats == [[new ChatMessage('user', 'sky?'), new ChatMessage('assistant', 'blue.')]]
+        def e = thrown(org.peft4j.data.DataFileException)
+        e.line() == 2
+        e.message.contains('no assistant message')
+    }
+
+    def "plain texts learn every token and end with the end-of-text token"() {
+        when:
+        def ds = CausalLmDataset.fromTexts(['snow is white.'], tokenizer, 64, tokenizer.tokenId('<|endoftext|>'), 0)
+
+        then:
+        ds.ids(0) as List == (tokenizer.encode('snow is white.') as List) + [4]
+        ds.labels(0) == ds.ids(0)
+    }
+
+    def "uniform logits give loss ln V and perplexity V"() {
+        expect:
+        try (def s = new StepScope()) {
+            def logits = m.zeros(new ai.djl.ndarray.types.Shape(2, 5, 40))
+            def labels = m.create([[-100, 3, 4, -100, -100], [1, 2, -100, 7, -100]] as long[][])
+            double loss = CausalLmLoss.loss(logits, labels).getFloat()
+            Math.abs(loss - Math.log(40)) < 1e-5 && Math.abs(CausalLmLoss.perplexity(loss) - 40) < 1e-3
+        }
+    }
+
     def "truncation is counted, and an example whose response is cut away entirely is dropped"() {
         when:
         def ds = CausalLmDataset.fromChats(CHATS, tokenizer, ChatTemplate.CHATML, 30, 0)
