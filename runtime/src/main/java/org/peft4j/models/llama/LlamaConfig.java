@@ -87,8 +87,9 @@ public record LlamaConfig(
 
     /**
      * Reads a Hugging Face {@code config.json}. Defaults are those of transformers' LlamaConfig
-     * (rms_norm_eps 1e-6, rope_theta 10000, untied, no attention bias). Mistral's sliding window is
-     * not applied: sequences up to sliding_window (4096 for Mistral 7B) compute exactly. Problems name the file and are reported together.
+     * (rms_norm_eps 1e-6, rope_theta 10000, untied, no attention bias). Problems name the file and
+     * are reported together. Mistral's sliding window is not applied, so sequences up to
+     * sliding_window (4096 for Mistral 7B) compute exactly and longer ones attend further back.
      */
     public static LlamaConfig read(Path file) throws IOException {
         ConfigFields f = ConfigFields.read(file, "Llama");
