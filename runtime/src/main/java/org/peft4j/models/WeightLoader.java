@@ -1,6 +1,5 @@
 package org.peft4j.models;
 
-import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import org.peft4j.io.SafeTensors;
 import org.peft4j.nn.Module;
@@ -15,7 +14,6 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.function.Predicate;
 import java.util.function.UnaryOperator;
 
@@ -81,8 +79,17 @@ public final class WeightLoader {
      */
     public static LoadReport load(Module model, Path file, UnaryOperator<String> nameMap, Predicate<String> optional,
                                   NDManager manager) throws IOException {
+        return load(model, CheckpointFiles.single(file), nameMap, optional, manager);
+    }
+
+    /**
+     * Fills {@code model}'s parameters from a single-file or sharded checkpoint, with the same
+     * checks as {@link #load(Module, Path, UnaryOperator, Predicate, NDManager)}.
+     */
+    public static LoadReport load(Module model, CheckpointFiles file, UnaryOperator<String> nameMap,
+                                  Predicate<String> optional, NDManager manager) throws IOException {
         Map<String, Parameter> params = model.namedParameters();
-        Map<String, SafeTensors.Entry> header = SafeTensors.header(file);
+        Map<String, SafeTensors.Entry> header = file.entries();
 
         Map<String, String> sources = new LinkedHashMap<>(); // parameter path -> checkpoint name
         List<String> ignored = new ArrayList<>();
@@ -135,9 +142,8 @@ public final class WeightLoader {
         }
 
         for (Map.Entry<String, String> s : sources.entrySet()) {
-            Map<String, NDArray> one = SafeTensors.read(file, manager, Set.of(s.getValue()));
             // set() adopts the array (after a dtype cast, closing the one it replaced)
-            params.get(s.getKey()).set(one.get(s.getValue()));
+            params.get(s.getKey()).set(file.read(s.getValue(), manager));
         }
         return new LoadReport(List.copyOf(sources.keySet()), notLoaded, ignored, unexpected);
     }

@@ -1,0 +1,20 @@
+package org.peft4j.generate;
+
+/**
+ * The result of one generation.
+ *
+ * @param ids        the new token ids (a stop token not included)
+ * @param text       their text, cut before a stop string; null when generating ids without a tokenizer
+ * @param stopReason why it ended
+ * @param seconds    wall time of the decoding loop
+ */
+public record Generation(int[] ids, String text, StopReason stopReason, double seconds) {
+
+    /** Why a generation ended. */
+    public enum StopReason { MAX_NEW_TOKENS, STOP_TOKEN, STOP_STRING, MAX_POSITIONS }
+
+    /** New tokens per second. */
+    public double tokensPerSecond() {
+        return seconds == 0 ? 0 : ids.length / seconds;
+    }
+}

@@ -1,0 +1,83 @@
+package org.peft4j.models.gpt2;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import org.peft4j.models.CausalLm;
+import org.peft4j.models.CheckpointFiles;
+import org.peft4j.models.KvCache;
+import org.peft4j.models.WeightLoader;
+import org.peft4j.nn.Module;
+import org.peft4j.tensor.Backend;
+
+import java.io.IOException;
+import java.nio.file.Path;
+
+/**
+ * GPT-2 with its language-model head, tied to the token embedding: logits = x wteᵀ, so the model
+ * has one [V, H] matrix and no {@code lm_head} parameter. Child {@code transformer}.
+ */
+public final class GPT2LMHeadModel extends Module implements CausalLm {
+
+    private final GPT2Config config;
+
+    public GPT2LMHeadModel(NDManager manager, GPT2Config config) {
+        this.config = config;
+        addChild("transformer", new GPT2Model(manager, config));
+    }
+
+    public GPT2Config config() {
+        return config;
+    }
+
+    public GPT2Model transformer() {
+        return (GPT2Model) child("transformer");
+    }
+
+    /**
+     * Loads a Hugging Face GPT-2 directory: names with or without the {@code transformer.} prefix
+     * (the hub's {@code gpt2} has none), single or sharded safetensors; the causal-mask buffers
+     * ({@code attn.bias}, {@code attn.masked_bias}) and a stored copy of the tied head are not used.
+     */
+    public static GPT2LMHeadModel fromPretrained(Path dir) throws IOException {
+        GPT2Config config = GPT2Config.read(WeightLoader.requireFile(dir, "config.json", "the model configuration"));
+        CheckpointFiles weights = CheckpointFiles.open(dir);
+        NDManager manager = Backend.get().manager();
+        GPT2LMHeadModel lm = new GPT2LMHeadModel(manager, config);
+        WeightLoader.load(lm, weights, GPT2LMHeadModel::checkpointToPath, path -> false, manager);
+        return lm;
+    }
+
+    static String checkpointToPath(String name) {
+        if (name.equals("lm_head.weight") || name.endsWith(".attn.bias") || name.endsWith(".attn.masked_bias")) {
+            return null;
+        }
+        return name.startsWith("transformer.") ? name : "transformer." + name;
+    }
+
+    @Override
+    public NDArray forward(NDArray inputIds, NDArray attentionMask, NDArray positionIds, KvCache cache) {
+        NDArray hidden = transformer().forward(inputIds, attentionMask, positionIds, cache);      // (B, T, H)
+        return ai.djl.nn.core.Linear.linear(hidden, transformer().wte().weight().value(), null)
+                .singletonOrThrow();                                                             // (B, T, V)
+    }
+
+    /** Logits without a cache, positions from the mask. */
+    public NDArray forward(NDArray inputIds, NDArray attentionMask) {
+        return forward(inputIds, attentionMask, null, null);
+    }
+
+    @Override
+    public KvCache newCache() {
+        return new KvCache(config.nLayer());
+    }
+
+    @Override
+    public int vocabSize() {
+        return config.vocabSize();
+    }
+
+    @Override
+    public int maxPositions() {
+        return config.nPositions();
+    }
+}

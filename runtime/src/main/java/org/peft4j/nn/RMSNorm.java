@@ -1,0 +1,32 @@
+package org.peft4j.nn;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+
+/**
+ * Root-mean-square LayerNorm (Zhang &amp; Sennrich 2019, eq. 4): y = x / √(mean(x²) + ε) · g.
+ * No mean subtraction and no bias; the scale {@code weight} starts at one, as in HF's LlamaRMSNorm.
+ */
+public final class RMSNorm extends Module {
+
+    private final float eps;
+
+    public RMSNorm(NDManager manager, long dim, float eps) {
+        this.eps = eps;
+        addParameter("weight", new Parameter(manager.ones(new Shape(dim), DataType.FLOAT32)));
+    }
+
+    public Parameter weight() {
+        return parameters().get("weight");
+    }
+
+    /** (..., dim) -> (..., dim). */
+    public NDArray forward(NDArray x) {
+        NDArray meanSquare = x.square().mean(new int[] {-1}, true);   // (..., 1)
+        NDArray rms = meanSquare.add(eps).sqrt();                        // (..., 1)
+        // out of place: these tensors are on the autograd graph during training
+        return x.div(rms).mul(weight().value());
+    }
+}
