@@ -1,7 +1,9 @@
 package org.peft4j.cli
 
+import org.peft4j.dsl.Recipe
 import org.peft4j.run.FineTune
 import org.peft4j.run.Plan
+import org.peft4j.train.TrainingListener
 import picocli.CommandLine.Command
 import picocli.CommandLine.Mixin
 import picocli.CommandLine.Model.CommandSpec
@@ -9,11 +11,14 @@ import picocli.CommandLine.Spec
 
 import java.util.concurrent.Callable
 
-/** Resolves a recipe, model, adapter and data, and prints what a run would do; trains nothing. */
-@Command(name = 'check', mixinStandardHelpOptions = true,
-        description = 'Compile and validate a recipe, load model and data, and print the plan: adapted modules, ' +
-                'trainable parameters, data statistics and steps. Trains nothing.',
-        footer = ['', 'Example:', '  peft4j check recipes/spam-lora.groovy --set lora.r=16'])
+/** Resolves a recipe, model, adapter and data, and prints what a run would do and roughly cost; trains nothing. */
+@Command(name = 'check', mixinStandardHelpOptions = true, versionProvider = Main.Version,
+        description = ['Compile and validate a recipe, load model and data, and print the plan: adapted modules,',
+                'trainable parameters, data statistics, steps, and a rough estimate of memory and time. Trains nothing.'],
+        footer = ['', 'Examples:', '  peft4j check recipes/quickstart.groovy',
+                '  peft4j check recipes/quickstart.groovy --set lora.r=16 --set params.lr=1e-4',
+                '  peft4j check shared/recipe.groovy    # sandboxed: only the DSL; --allow-code to trust it',
+                '', 'Exit codes: 0 valid, 1 resolving failed, 2 a usage or recipe mistake.'])
 class CheckCommand implements Callable<Integer> {
 
     @Mixin
@@ -24,12 +29,21 @@ class CheckCommand implements Callable<Integer> {
 
     @Override
     Integer call() {
-        def config = common.load()
+        Recipe recipe = common.load()
         PrintWriter out = spec.commandLine().out
-        out.println("recipe ${common.recipe} is valid; resolving ${config.name()} ...")
-        out.flush()
-        Plan plan = FineTune.plan(config, new ProgressListener(out))
+        if (!common.quiet) {
+            out.println("recipe ${common.recipe} is valid; resolving ${recipe.config().name()} ...")
+            out.flush()
+        }
+        Plan plan = FineTune.plan(recipe.config(), common.quiet ? TrainingListener.NONE : new ProgressListener(out, false))
         out.print(plan.describe())
+        if (recipe.params()) {
+            out.println('params     ' + recipe.params().collect { k, v -> "${k} = ${v}" }.join(', '))
+        }
+        if (recipe.outputDir() != null) {
+            out.println("output     ${recipe.outputDir()}")
+        }
+        out.print(Estimate.of(recipe.config(), plan).breakdown)
         out.flush()
         0
     }

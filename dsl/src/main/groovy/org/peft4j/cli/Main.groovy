@@ -10,8 +10,10 @@ import picocli.CommandLine.Spec
 /** {@code peft4j}: the command line. Exit codes: 0 ok, 1 the run failed, 2 a usage or recipe mistake. */
 @Command(name = 'peft4j', mixinStandardHelpOptions = true, versionProvider = Version,
         description = 'Parameter-efficient fine-tuning on the JVM: compile a recipe script, check it, run it.',
-        subcommands = [RunCommand, CheckCommand, CommandLine.HelpCommand],
-        footer = ['', 'Examples:', '  peft4j check recipes/spam-lora.groovy', '  peft4j run recipes/spam-lora.groovy --set train.epochs=1'])
+        subcommands = [RunCommand, CheckCommand, ReplCommand, CompletionCommand, CommandLine.HelpCommand],
+        footer = ['', 'Examples:', '  peft4j check recipes/quickstart.groovy', '  peft4j run recipes/quickstart.groovy --set train.epochs=1',
+                '  peft4j run runs/quickstart-20260101-120000   # rerun a run directory', '  peft4j repl',
+                '', 'Exit codes: 0 ok, 1 the run failed, 2 a usage or recipe mistake.'])
 class Main implements Runnable {
 
     static final int FAILED = 1
@@ -54,9 +56,12 @@ class Main implements Runnable {
     static class Version implements CommandLine.IVersionProvider {
         @Override
         String[] getVersion() {
-            String version = Main.package?.implementationVersion ?: 'development build'
-            ["peft4j ${version}".toString(),
+            ["peft4j ${current()}".toString(),
              "Java ${System.getProperty('java.version')}, Groovy ${GroovySystem.version}".toString()] as String[]
+        }
+
+        static String current() {
+            Main.package?.implementationVersion ?: 'development build'
         }
     }
 }

@@ -17,11 +17,13 @@ class ProgressListener implements TrainingListener {
     private final boolean terminal
     private ProgressBar bar
     private long started
+    private final boolean everyStep
     private int every = 1
 
-    ProgressListener(PrintWriter out, boolean terminal = System.console() != null) {
+    ProgressListener(PrintWriter out, boolean terminal = System.console() != null, boolean everyStep = false) {
         this.out = out
         this.terminal = terminal
+        this.everyStep = everyStep
     }
 
     @Override
@@ -32,7 +34,7 @@ class ProgressListener implements TrainingListener {
     @Override
     void onTrainStart(int totalSteps) {
         started = System.nanoTime()
-        every = Math.max(1, (int) Math.ceil(totalSteps / 20d))
+        every = everyStep ? 1 : Math.max(1, (int) Math.ceil(totalSteps / 20d))
         if (terminal) {
             bar = new ProgressBarBuilder().setTaskName('train').setInitialMax(totalSteps)
                     .setStyle(ProgressBarStyle.COLORFUL_UNICODE_BLOCK).setUpdateIntervalMillis(250)

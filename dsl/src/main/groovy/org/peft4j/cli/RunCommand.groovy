@@ -1,24 +1,33 @@
 package org.peft4j.cli
 
+import org.peft4j.dsl.Recipe
 import org.peft4j.run.FineTune
 import org.peft4j.run.RunConfig
 import org.peft4j.run.RunOptions
 import org.peft4j.run.Summary
+import org.peft4j.train.TrainingListener
 import picocli.CommandLine.Command
 import picocli.CommandLine.Mixin
 import picocli.CommandLine.Model.CommandSpec
 import picocli.CommandLine.Option
 import picocli.CommandLine.Spec
 
+import java.nio.file.Files
 import java.nio.file.Path
 import java.time.LocalDateTime
 import java.time.format.DateTimeFormatter
 import java.util.concurrent.Callable
 
 /** Trains a recipe and prints a readable result. */
-@Command(name = 'run', mixinStandardHelpOptions = true,
-        description = 'Compile a recipe, fine-tune, evaluate, and write a run directory (resolved config, metrics, adapter).',
-        footer = ['', 'Example:', '  peft4j run recipes/spam-lora.groovy --set train.epochs=1 --out runs/try1'])
+@Command(name = 'run', mixinStandardHelpOptions = true, versionProvider = Main.Version,
+        description = ['Compile a recipe, fine-tune, evaluate, and write a run directory: the recipe and the files it',
+                'starts from, recipe.json (overrides), config.json (resolved configuration, versions, seeds, SHA-256 of',
+                'data and base weights), metrics.jsonl, run.log, summary.json and the adapter.',
+                'Given a run directory instead of a recipe, runs it again from its copies into a new directory.'],
+        footer = ['', 'Examples:', '  peft4j run recipes/quickstart.groovy --set train.epochs=1 --out runs/try1',
+                '  peft4j run recipes/quickstart.groovy --set params.lr=5e-4 --quiet',
+                '  peft4j run runs/try1                 # rerun: same recipe copy, same overrides, new directory',
+                '', 'Exit codes: 0 done, 1 the run failed, 2 a usage or recipe mistake.'])
 class RunCommand implements Callable<Integer> {
 
     @Mixin
@@ -36,14 +45,48 @@ class RunCommand implements Callable<Integer> {
 
     @Override
     Integer call() {
-        RunConfig config = common.load()
-        Path dir = out ?: Path.of('runs', config.name() + '-' + LocalDateTime.now().format(DateTimeFormatter.ofPattern('yyyyMMdd-HHmmss')))
+        RunRecord previous = common.rerunOf()
+        Recipe recipe = common.load()
+        RunConfig config = recipe.config()
+        Path dir = runDirectory(recipe, previous).toAbsolutePath().normalize()
+        RunRecord.write(dir, recipe, common.allowCode, previous?.runDir?.toAbsolutePath())
         PrintWriter w = spec.commandLine().out
-        Summary summary = FineTune.run(config, new RunOptions(dir.toAbsolutePath(), common.recipe.toAbsolutePath(), !noEvalBefore),
-                new ProgressListener(w))
-        w.print(report(summary, Path.of('').toAbsolutePath()))
+        Path recipeFile = previous == null ? common.recipe.toAbsolutePath() : previous.recipeCopy()
+        Summary summary
+        new PrintWriter(Files.newBufferedWriter(dir.resolve('run.log'))).withCloseable { PrintWriter log ->
+            log.println("peft4j ${Main.Version.current()}: run ${common.recipe} ${recipe.overrides().collect { k, v -> "--set ${k}=${v}" }.join(' ')}".trim())
+            TrainingListener console = common.quiet ? TrainingListener.NONE : new ProgressListener(w, System.console() != null && !common.verbose, common.verbose)
+            TrainingListener listener = TrainingListener.all(console, new ProgressListener(log, false, true))
+            try {
+                summary = FineTune.run(config, new RunOptions(dir, recipeFile, !noEvalBefore), listener)
+            } catch (Exception e) {
+                log.println("failed: ${e.message ?: e.class.name}")
+                throw e
+            }
+            String result = report(summary, Path.of('').toAbsolutePath())
+            log.print(result)
+            w.print(result)
+        }
         w.flush()
         0
+    }
+
+    /** --out, else the recipe's output { dir }, else runs/<name>-<time>; a rerun goes next to the run it repeats. */
+    private Path runDirectory(Recipe recipe, RunRecord previous) {
+        String stamp = LocalDateTime.now().format(DateTimeFormatter.ofPattern('yyyyMMdd-HHmmss'))
+        if (out != null) {
+            return out
+        }
+        if (previous != null) {
+            return previous.runDir.resolveSibling("${previous.runDir.fileName}-rerun-${stamp}")
+        }
+        Path asked = recipe.outputDir()
+        if (asked != null) {
+            // a recipe that names its directory is run again and again; keep every run
+            boolean used = Files.exists(asked.resolve('summary.json')) || Files.exists(asked.resolve('metrics.jsonl'))
+            return used ? asked.resolveSibling("${asked.fileName}-${stamp}") : asked
+        }
+        Path.of('runs', "${recipe.config().name()}-${stamp}")
     }
 
     /** The result as a small table: metrics before and after per split, then cost. */

@@ -14,7 +14,7 @@ abstract class Context {
     protected final Origins origins
     protected final String block
     /** Relative paths in a recipe are read against the recipe's folder, so a recipe runs from anywhere. */
-    protected final Path baseDir
+    protected Path baseDir
 
     protected Context(Origins origins, String block, Path baseDir) {
         this.origins = origins
@@ -29,6 +29,11 @@ abstract class Context {
         c.delegate = context
         c.call()
         context
+    }
+
+    /** A recipe that starts {@code from} another changes the other's blocks; its own paths read from its own folder. */
+    void rebase(Path dir) {
+        baseDir = dir
     }
 
     protected void mark(String option) {

@@ -18,7 +18,7 @@ import java.util.regex.PatternSyntaxException
 final class Overrides {
 
     private static final Map<String, Class<?>> BLOCKS = [model: ModelContext, lora: LoraContext, data: DataContext,
-                                                        train: TrainContext] as Map<String, Class<?>>
+                                                        train: TrainContext, output: OutputContext] as Map<String, Class<?>>
     private static final Map<String, Class<? extends Record>> VALUES = [optimizer: OptimizerConfig,
                                                                         schedule : ScheduleConfig] as Map<String, Class<? extends Record>>
 
@@ -28,7 +28,11 @@ final class Overrides {
     /** Every key that {@code --set} accepts, with the type of its value. */
     static Map<String, Class<?>> keys() {
         Map<String, Class<?>> keys = [:]
-        option(RecipeScript).each { String name, Method m -> keys[name] = m.parameterTypes[0] }
+        option(RecipeScript).each { String name, Method m ->
+            if (name != 'from') {
+                keys[name] = m.parameterTypes[0]
+            }
+        }
         BLOCKS.each { String block, Class<?> type ->
             option(type).each { String name, Method m -> keys[block + '.' + name] = m.parameterTypes[0] }
         }
@@ -63,7 +67,13 @@ final class Overrides {
         refused
     }
 
+    /** Keys whose value is a path: typed on the command line, it is read from where the command runs. */
+    private static final Set<String> PATHS = ['output.dir', 'model.path'] as Set<String>
+
     private static void set(RecipeScript script, String key, Object value) {
+        if (PATHS.contains(key)) {
+            value = Path.of((String) value).toAbsolutePath().normalize().toString()
+        }
         if (value instanceof JsonlSource) {
             script.origins().mark('file:' + ((JsonlSource) value).path())
         }

@@ -19,8 +19,10 @@ abstract class RecipeScript extends Script {
 
     static final List<String> DTYPES = ['float32', 'float16']
 
-    private final Origins origins = new Origins(getClass().name)
+    private Loading loading
+    private Origins origins
     private Path baseDir = Path.of('').toAbsolutePath()
+    private Path file
     private String name
     private String device = 'cpu'
     private String dtype = 'float32'
@@ -29,8 +31,40 @@ abstract class RecipeScript extends Script {
     private LoraContext lora
     private DataContext data
     private TrainContext train
+    private OutputContext output
     private OptimizerConfig optimizer = OptimizerConfig.adamW(5e-4, 0.01)
     private ScheduleConfig schedule = ScheduleConfig.linear(0.06)
+
+    /**
+     * Starts from another recipe (relative to this recipe's folder) and changes parts of it: blocks given here
+     * change the base's blocks option by option. It must come first.
+     */
+    @Option
+    void from(String base) {
+        if (origins.anySetIn(origins.here().file())) {
+            origins.problem("from '${base}' must come before anything else in the recipe, or it would undo what is set above it".toString())
+            return
+        }
+        RecipeScript parent = loading.runBase(baseDir.resolve(base).normalize(), file)
+        adopt(parent)
+    }
+
+    /** Values the recipe exposes: {@code params { lr 1e-3 }}, used as {@code params.lr}, set with {@code --set params.lr=...}. */
+    @Option
+    void params(@DelegatesTo(value = ParamsContext, strategy = Closure.DELEGATE_FIRST) Closure body) {
+        Context.configure(new ParamsContext(origins, baseDir, loading.params, loading.paramOverrides), body)
+    }
+
+    /** The values of the {@code params} block, e.g. {@code params.lr}. */
+    Params getParams() {
+        loading.params
+    }
+
+    /** Where a run goes when the command line gives no {@code --out}: {@code output { dir 'runs/spam' }}. */
+    @Option
+    void output(@DelegatesTo(value = OutputContext, strategy = Closure.DELEGATE_FIRST) Closure body) {
+        Context.configure(block('output'), body)
+    }
 
     /** The run's name; it names the run directory. */
     @Option
@@ -122,8 +156,31 @@ abstract class RecipeScript extends Script {
     }
 
     @PackageScope
-    void baseDir(Path dir) {
-        baseDir = dir
+    void attach(Loading loading, Path file) {
+        this.loading = loading
+        this.origins = loading.origins
+        this.file = file
+        this.baseDir = file.parent
+    }
+
+    /** Takes over everything a base recipe set, so that this recipe changes it. */
+    private void adopt(RecipeScript base) {
+        name = base.name
+        device = base.device
+        dtype = base.dtype
+        threads = base.threads
+        model = base.model
+        lora = base.lora
+        data = base.data
+        train = base.train
+        output = base.output
+        optimizer = base.optimizer
+        schedule = base.schedule
+    }
+
+    @PackageScope
+    Path outputDir() {
+        output?.build()
     }
 
     @PackageScope
@@ -135,20 +192,39 @@ abstract class RecipeScript extends Script {
     @PackageScope
     Context block(String block) {
         Origins.Where first = origins.of(block)
-        if (origins.here().override() == null) {
-            if (first != null && first.override() == null) {
+        Origins.Where now = origins.here()
+        if (now.override() == null) {
+            if (first != null && first.override() == null && first.file() == now.file()) {
                 origins.problem("the ${block} block is given twice (first at line ${first.line()}); merge them into one".toString())
             }
             origins.mark(block)
         } else if (first == null) {
             origins.mark(block)
         }
+        Context c = existing(block)
+        if (c == null) {
+            switch (block) {
+                case 'model': c = model = new ModelContext(origins, baseDir); break
+                case 'lora': c = lora = new LoraContext(origins, baseDir); break
+                case 'data': c = data = new DataContext(origins, baseDir); break
+                case 'train': c = train = new TrainContext(origins, baseDir); break
+                case 'output': c = output = new OutputContext(origins, baseDir); break
+                default: throw new IllegalArgumentException("no block '${block}'")
+            }
+        } else if (now.override() == null) {
+            c.rebase(baseDir)
+        }
+        c
+    }
+
+    private Context existing(String block) {
         switch (block) {
-            case 'model': return model ?: (model = new ModelContext(origins, baseDir))
-            case 'lora': return lora ?: (lora = new LoraContext(origins, baseDir))
-            case 'data': return data ?: (data = new DataContext(origins, baseDir))
-            case 'train': return train ?: (train = new TrainContext(origins, baseDir))
-            default: throw new IllegalArgumentException("no block '${block}'")
+            case 'model': return model
+            case 'lora': return lora
+            case 'data': return data
+            case 'train': return train
+            case 'output': return output
+            default: return null
         }
     }
 

@@ -8,6 +8,7 @@ import org.codehaus.groovy.ast.expr.ClosureExpression
 import org.codehaus.groovy.ast.expr.Expression
 import org.codehaus.groovy.ast.expr.MethodCall
 import org.codehaus.groovy.ast.expr.MethodCallExpression
+import org.codehaus.groovy.ast.expr.PropertyExpression
 import org.codehaus.groovy.ast.expr.VariableExpression
 import org.codehaus.groovy.transform.stc.AbstractTypeCheckingExtension
 import org.codehaus.groovy.transform.stc.StaticTypeCheckingVisitor
@@ -29,7 +30,12 @@ class RecipeTypeChecking extends AbstractTypeCheckingExtension {
             (DataContext)  : 'data { }',
             (JsonlContext) : "jsonl('...') { }",
             (TrainContext) : 'train { }',
+            (OutputContext): 'output { }',
+            (ParamsContext): 'params { }',
     ]
+
+    /** The params in scope of the recipe being compiled, with the types of their defaults ({@link ParamScan}). */
+    static final ThreadLocal<Map<String, Class<?>>> PARAMS = new ThreadLocal<>()
 
     /** Blocks of unknown calls: their contents cannot be checked, and one error for the block is enough. */
     private final Set<ClosureExpression> orphans = Collections.newSetFromMap(new IdentityHashMap<ClosureExpression, Boolean>())
@@ -51,6 +57,10 @@ class RecipeTypeChecking extends AbstractTypeCheckingExtension {
         if (block == null) {
             return []
         }
+        if (block == ParamsContext) {
+            // every name in a params block declares a param
+            return [makeDynamic(call)]
+        }
         List<Method> same = Options.named(block, name)
         String message = same ? wrongType(block, name, argumentTypes, same) : unknown(block, name)
         addStaticTypeError(message, (Expression) call)
@@ -67,6 +77,25 @@ class RecipeTypeChecking extends AbstractTypeCheckingExtension {
         addStaticTypeError("unknown name '${variable.name}' in ${BLOCKS[block]}: quote text ('${variable.name}')," +
                 " and set an option by calling it (e.g. r 8, not r = 8); valid options: ${Options.describe(block).join(', ')}",
                 variable)
+        true
+    }
+
+    @Override
+    boolean handleUnresolvedProperty(PropertyExpression p) {
+        ClassNode owner = getType(p.objectExpression)
+        if (owner == null || owner.name != Params.name) {
+            return false
+        }
+        Map<String, Class<?>> declared = PARAMS.get() ?: [:]
+        String name = p.propertyAsString
+        if (declared.containsKey(name)) {
+            storeType(p, ClassHelper.make(declared[name]))
+        } else {
+            String guess = Options.closest(name, declared.keySet())
+            addStaticTypeError("params.${name} is not declared${guess ? "; did you mean 'params.${guess}'?" : ''};" +
+                    " declared: ${declared.keySet().join(', ') ?: 'none'} (declare it with params { ${name} <default> })", p)
+            storeType(p, ClassHelper.OBJECT_TYPE)
+        }
         true
     }
 

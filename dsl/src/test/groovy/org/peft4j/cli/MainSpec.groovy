@@ -72,11 +72,49 @@ class MainSpec extends Specification {
         where:
         args                               | code | text
         ['--version']                      | 0    | 'peft4j'
-        ['check', '--help']                | 0    | 'peft4j check recipes/spam-lora.groovy'
+        ['check', '--help']                | 0    | 'peft4j check recipes/quickstart.groovy'
+        ['repl', '--help']                 | 0    | ':quit'
+        ['completion', '--help']           | 0    | 'source <(peft4j completion)'
+        ['completion']                     | 0    | 'complete -F'
+        ['run', '--version']               | 0    | 'peft4j'
         ['run', '--help']                  | 0    | '--no-eval-before'
         ['run']                            | 2    | "Missing required parameter: 'RECIPE'"
         ['check', 'x.groovy', '--set', 'k']| 2    | 'should be in KEY=VALUE format'
         ['frobnicate']                     | 2    | 'Unmatched argument'
+    }
+
+    def "a hostile shared recipe is refused by check with file, line and construct, exit 2"() {
+        given:
+        Path hostile = recipe("model { source 'minilm'; task classification(labels: ['a', 'b']) }\n'rm -rf /tmp/x'.execute()\n")
+
+        expect:
+        execute('check', hostile.toString()) == 2
+        err.toString().trim() == "${hostile}:2: refused: .execute(...); a recipe may only use the DSL; run with --allow-code if you trust this recipe"
+    }
+
+    def "check prints the plan, the params and an estimate of memory and time, and trains nothing"() {
+        given:
+        Files.writeString(dir.resolve('train.jsonl'), '{"text": "win money now", "label": "spam"}\n{"text": "see you", "label": "ham"}\n')
+        Path good = Files.writeString(dir.resolve('ok.groovy'), """\
+params { rank 4 }
+model { source 'minilm'; task classification(labels: ['ham', 'spam']) }
+lora { r params.rank; target 'query', 'value' }
+data { train jsonl('train.jsonl'); maxLength 32 }
+output { dir 'runs/ok' }
+""")
+
+        when:
+        int code = execute('check', good.toString(), '--set', 'params.rank=2')
+
+        then:
+        code == 0
+        String text = out.toString()
+        text.contains('adapted    12 modules')
+        text.contains('params     rank = 2')
+        text.contains("output     ${dir.resolve('runs/ok')}")
+        text =~ /memory     ~\d+ MiB \(weights/
+        text.contains('estimate, not measured')
+        !Files.exists(dir.resolve('runs'))
     }
 
     def "a missing recipe file exits 2 with its name"() {

@@ -159,7 +159,7 @@ data { train jsonl('data/train.jsonl') }
 
         then:
         RecipeException e = thrown()
-        e.problems == ["${recipe}:23: unknown block or option 'trian' in the top level of a recipe; did you mean 'train'?; valid: data { }, device, dtype, lora { }, model { }, optimizer, recipe, schedule, threads, train { }".toString()]
+        e.problems == ["${recipe}:23: unknown block or option 'trian' in the top level of a recipe; did you mean 'train'?; valid: data { }, device, dtype, from, lora { }, model { }, optimizer, output { }, params { }, recipe, schedule, threads, train { }".toString()]
     }
 
     def "a recipe without a model block is refused with what to write"() {

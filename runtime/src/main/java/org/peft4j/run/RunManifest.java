@@ -7,7 +7,14 @@ import com.fasterxml.jackson.databind.module.SimpleModule;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.ser.std.ToStringSerializer;
 
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
 
 /** The JSON documents of a run directory: the resolved configuration and the summary. */
 final class RunManifest {
@@ -31,7 +38,41 @@ final class RunManifest {
         env.put("cores", Runtime.getRuntime().availableProcessors());
         env.put("threads", org.peft4j.tensor.Backend.get().threads());
         n.put("total_steps", plan.totalSteps());
+        long seed = config.train().seed();
+        // the seeds FineTune derives from train.seed, so a reader need not know the derivation
+        ObjectNode seeds = n.putObject("seeds");
+        seeds.put("train", seed);
+        seeds.put("classifier_init", seed);
+        seeds.put("lora_init", seed + 1);
+        seeds.put("data_order", seed);
+        ObjectNode sums = n.putObject("sha256");
+        sums.put("model.safetensors", sha256(modelDir.resolve("model.safetensors")));
+        ObjectNode data = sums.putObject("data");
+        for (Path f : new Path[] {config.data().train(), config.data().valid(), config.data().test()}) {
+            if (f != null) {
+                data.put(f.toString(), sha256(f));
+            }
+        }
         return n;
+    }
+
+    /** Hex SHA-256 of a file, or null when it is absent (a model directory may hold sharded weights). */
+    static String sha256(Path file) {
+        if (!Files.isRegularFile(file)) {
+            return null;
+        }
+        try (InputStream in = Files.newInputStream(file)) {
+            MessageDigest md = MessageDigest.getInstance("SHA-256");
+            byte[] buf = new byte[1 << 16];
+            for (int r; (r = in.read(buf)) > 0; ) {
+                md.update(buf, 0, r);
+            }
+            return HexFormat.of().formatHex(md.digest());
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + file + " to checksum it", e);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is required of every Java platform", e);
+        }
     }
 
     static JsonNode summaryJson(Summary s, Plan plan, RunConfig config) {

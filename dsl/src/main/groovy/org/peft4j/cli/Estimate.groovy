@@ -1,0 +1,79 @@
+package org.peft4j.cli
+
+import groovy.json.JsonSlurper
+import groovy.transform.CompileStatic
+import org.peft4j.run.Plan
+import org.peft4j.run.RunConfig
+import org.peft4j.train.OptimizerConfig
+
+import java.nio.file.Files
+import java.nio.file.Path
+
+/**
+ * A rough, unmeasured estimate of a run's memory and time, for {@code peft4j check}. Float32 throughout.
+ * <ul>
+ * <li>memory = weights (4 B × all parameters) + gradients (4 B × trainable) + optimizer state (AdamW: 8 B × trainable,
+ *   SGD with momentum: 4 B) + activations kept for the backward pass, per layer s·b·h·(34 + 5·a·s/h) bytes at 16 bits
+ *   (Korthikanti et al. 2022, "Reducing Activation Recomputation in Large Transformer Models", eq. 1), doubled for
+ *   float32, with s = data.maxLength as the worst case of dynamic padding. JVM and libtorch overhead are not included.</li>
+ * <li>time = FLOPs / an assumed {@value #ASSUMED_FLOPS_PER_SECOND} FLOP/s. Training FLOPs per token ≈ 2N forward +
+ *   2N backward to the activations + 2T for the trainable weights' gradients + 3 × 2·L·s·h for attention (after
+ *   Kaplan et al. 2020, "Scaling Laws for Neural Language Models", §2.1, C ≈ 6N when everything trains), with N the
+ *   non-embedding parameters and T the trainable ones; evaluation is a forward pass, before and after training.</li>
+ * </ul>
+ */
+@CompileStatic
+final class Estimate {
+
+    static final double ASSUMED_FLOPS_PER_SECOND = 100e9
+
+    final long memoryBytes
+    final double seconds
+    final String breakdown
+
+    private Estimate(long memoryBytes, double seconds, String breakdown) {
+        this.memoryBytes = memoryBytes
+        this.seconds = seconds
+        this.breakdown = breakdown
+    }
+
+    static Estimate of(RunConfig config, Plan plan) {
+        Map<String, Object> hf = (Map<String, Object>) new JsonSlurper().parse(Path.of(plan.modelDescription()).resolve('config.json').toFile())
+        long h = ((Number) hf.hidden_size).longValue()
+        long layers = ((Number) hf.num_hidden_layers).longValue()
+        long heads = ((Number) hf.num_attention_heads).longValue()
+        long embeddings = h * (((Number) hf.vocab_size).longValue() + ((Number) hf.max_position_embeddings).longValue()
+                + ((Number) (hf.type_vocab_size ?: 2)).longValue())
+        long s = config.data().maxLength()
+        long b = config.train().batchSize()
+        long total = plan.totalParams()
+        long trainable = plan.trainableParams()
+        long n = Math.max(0L, total - embeddings)
+
+        long weights = 4L * total
+        long grads = 4L * trainable
+        OptimizerConfig opt = config.optimizer()
+        long state = opt.kind() == OptimizerConfig.Kind.ADAMW ? 8L * trainable : (opt.momentum() > 0 ? 4L * trainable : 0L)
+        long activations = (long) (2d * layers * s * b * h * (34d + 5d * heads * s / h))
+        long memory = weights + grads + state + activations
+
+        Map<String, Long> train = plan.splits()['train'] ?: [:]
+        double trainTokens = (train['tokens'] ?: 0L) * (double) plan.totalSteps() / Math.max(1, plan.stepsPerEpoch())
+        double evalTokens = (double) ((plan.splits().findAll { k, v -> k != 'train' }.values()
+                .collect { Map<String, Long> m -> m['tokens'] ?: 0L }.sum() ?: 0L) as Number)
+        double attention = 2d * layers * s * h
+        double trainFlops = trainTokens * (4d * n + 2d * trainable + 3 * attention)
+        double evalFlops = 2 * evalTokens * (2d * n + attention)
+        double seconds = (trainFlops + evalFlops) / ASSUMED_FLOPS_PER_SECOND
+
+        String text = String.format('memory     ~%s (weights %s + gradients %s + optimizer state %s + activations %s;' +
+                ' JVM and libtorch overhead not included)%n', gib(memory), gib(weights), gib(grads), gib(state), gib(activations)) +
+                String.format('time       ~%s (estimate, not measured: %.2e training + %.2e evaluation FLOPs at an assumed %.0f GFLOP/s)%n',
+                        RunCommand.duration(seconds), trainFlops, evalFlops, ASSUMED_FLOPS_PER_SECOND / 1e9)
+        new Estimate(memory, seconds, text)
+    }
+
+    private static String gib(long bytes) {
+        bytes >= 1L << 30 ? String.format('%.2f GiB', bytes / (double) (1L << 30)) : String.format('%.0f MiB', bytes / (double) (1L << 20))
+    }
+}

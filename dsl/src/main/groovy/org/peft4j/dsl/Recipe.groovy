@@ -1,0 +1,17 @@
+package org.peft4j.dsl
+
+import org.peft4j.run.RunConfig
+
+import java.nio.file.Path
+
+/**
+ * A loaded recipe: the validated run configuration and what the host needs around it.
+ *
+ * @param config     the validated configuration
+ * @param outputDir  the run directory that {@code output { dir '...' }} asked for, or null
+ * @param params     the recipe's {@code params}, overrides applied
+ * @param files      the recipe file first, then every file it starts {@code from}, as absolute paths
+ * @param overrides  the {@code --set} overrides that were applied, in order
+ */
+record Recipe(RunConfig config, Path outputDir, Map<String, Object> params, List<Path> files, Map<String, String> overrides) {
+}

@@ -1,0 +1,84 @@
+package org.peft4j.dsl
+
+import spock.lang.Specification
+import spock.lang.TempDir
+
+import java.nio.file.Files
+import java.nio.file.Path
+
+class SandboxSpec extends Specification {
+
+    static final String RECIPE = '''\
+model { source 'minilm'; task classification(labels: ['a', 'b']) }
+data { train jsonl('train.jsonl') }
+'''
+
+    @TempDir
+    Path dir
+
+    def setup() {
+        Files.writeString(dir.resolve('train.jsonl'), '{"text": "x", "label": "a"}\n')
+    }
+
+    def "a shared recipe may not use #construct: refused at line 3 before anything runs"() {
+        given:
+        Path recipe = Files.writeString(dir.resolve('hostile.groovy'), RECIPE + '\n' + code + '\n')
+
+        when:
+        RecipeLoader.loadRecipe(recipe, [:], false)
+
+        then:
+        RecipeException e = thrown()
+        e.message.startsWith("${recipe}:${line}: refused: ")
+        e.message.contains(named)
+        e.message.contains('--allow-code')
+        !Files.exists(Path.of('/tmp/peft4j-sandbox-x'))
+
+        where:
+        construct         | code                                               | line | named
+        'execute()'       | "'ls'.execute()"                                   | 4    | '.execute(...)'
+        'File'            | "new File('/tmp/peft4j-sandbox-x').text = 'y'"     | 4    | 'new File(...)'
+        'System'          | 'System.exit(1)'                                   | 4    | 'java.lang.System'
+        'Class.forName'   | "Class.forName('java.lang.Runtime')"               | 4    | 'java.lang.Class'
+        'Eval'            | "Eval.me('1')"                                     | 4    | 'groovy.util.Eval'
+        'the class loader'| 'this.class.classLoader'                           | 4    | '.class'
+        'metaClass'       | 'String.metaClass.x = {}'                          | 4    | '.metaClass'
+        '@Grab'           | "@Grab('org.example:evil:1.0')\nimport evil.X"     | 4    | '@Grab'
+        'evaluate'        | "evaluate('1 + 1')"                                | 4    | 'evaluate(...)'
+        'imports'         | 'import java.nio.file.Files'                       | 4    | "'import java.nio.file.Files'"
+        'Runtime'         | "Runtime.runtime.exec('ls')"                       | 4    | 'java.lang.Runtime'
+        'a method pointer'| "def f = 'ls'.&execute"                            | 4    | 'method pointer'
+        'a method def'    | 'def hack() { 1 }'                                 | 4    | 'defining method hack()'
+        'Paths'           | "java.nio.file.Paths.get('/etc/passwd')"           | 4    | 'java.nio.file.Paths'
+        'a URL'           | "new URL('http://example.com').text"               | 4    | 'new URL(...)'
+        'a ProcessBuilder'| "new ProcessBuilder('ls').start()"                 | 4    | 'new ProcessBuilder(...)'
+    }
+
+    def "the DSL itself, params and plain values pass the sandbox"() {
+        given:
+        Path recipe = Files.writeString(dir.resolve('ok.groovy'), '''\
+params { lr 1e-3; rank 4; labels(['a', 'b']) }
+model { source 'minilm'; task classification(labels: params.labels) }
+lora { r params.rank * 2; alpha Math.max(8, params.rank); target 'query', 'value' }
+data { train jsonl('train.jsonl'); maxLength 32 }
+optimizer adamW(lr: params.lr / 2)
+recipe "sandboxed-${params.rank}"
+''')
+
+        when:
+        Recipe r = RecipeLoader.loadRecipe(recipe, [:], false)
+
+        then:
+        r.config().lora().r() == 8
+        r.config().name() == 'sandboxed-4'
+        r.config().optimizer().lr() == 5e-4d
+    }
+
+    def "--allow-code lifts the sandbox for a trusted recipe"() {
+        given:
+        Path recipe = Files.writeString(dir.resolve('code.groovy'), RECIPE + "recipe new File('x').name\n")
+
+        expect:
+        RecipeLoader.loadRecipe(recipe, [:], true).config().name() == 'x'
+    }
+}

@@ -1,0 +1,85 @@
+package org.peft4j.recipes
+
+import org.peft4j.dsl.RecipeLoader
+import org.peft4j.run.RunConfig
+import spock.lang.Shared
+import spock.lang.Specification
+import spock.lang.TempDir
+
+import java.nio.file.Files
+import java.nio.file.Path
+import java.util.stream.Collectors
+
+/** Every recipe in this folder, at any depth, passes check and runs end to end when shortened. */
+class AllRecipesSpec extends Specification {
+
+    /** Short enough for CI: a few seconds of training each. */
+    static final List<String> SHORT = ['--set', 'data.limit=32', '--set', 'train.maxSteps=2', '--set', 'data.maxLength=32',
+                                       '--set', 'train.evalBatchSize=64', '--no-eval-before', '--quiet']
+
+    static List<Path> recipes() {
+        Path root = Path.of('').toAbsolutePath()
+        Files.walk(root).withCloseable { stream ->
+            stream.filter { Path p -> p.toString().endsWith('.groovy') && Files.isRegularFile(p) }
+                    .filter { Path p -> !(root.relativize(p).getName(0).toString() in ['data', 'src', 'target', 'runs']) }
+                    .map { Path p -> root.relativize(p) }
+                    .sorted()
+                    .collect(Collectors.toList())
+        }
+    }
+
+    @Shared @TempDir
+    Path out
+
+    /**
+     * The data block limits only the training split, so valid and test are cut here: the first 32 lines of each,
+     * written next to the run and passed as overrides.
+     */
+    List<String> shortSplits(Path recipe) {
+        RunConfig config = RecipeLoader.load(recipe)
+        List<String> args = []
+        for (String split : ['valid', 'test']) {
+            Path file = split == 'valid' ? config.data().valid() : config.data().test()
+            if (file != null) {
+                Path cut = out.resolve("${recipe.toString().replace('/', '_')}-${split}.jsonl")
+                Files.write(cut, Files.readAllLines(file).take(32))
+                args += ['--set', "data.${split}=${cut}".toString()]
+            }
+        }
+        args
+    }
+
+    def "there are recipes to walk"() {
+        expect:
+        recipes().contains(Path.of('quickstart.groovy'))
+    }
+
+    def "#recipe passes check"() {
+        when:
+        Peft4j p = Peft4j.run(['check', recipe.toString(), '--set', 'data.limit=32', '--quiet'] + shortSplits(recipe))
+
+        then:
+        p.err.toString() == ''
+        p.code == 0
+        p.out.toString().contains('adapted ')
+
+        where:
+        recipe << recipes()
+    }
+
+    def "#recipe runs shortened and writes a summary"() {
+        given:
+        Path dir = out.resolve(recipe.toString().replace('/', '_').replace('.groovy', ''))
+
+        when:
+        Peft4j p = Peft4j.run(['run', recipe.toString(), '--out', dir.toString()] + SHORT + shortSplits(recipe))
+
+        then:
+        p.err.toString() == ''
+        p.code == 0
+        Files.exists(dir.resolve('summary.json'))
+
+        where:
+        recipe << recipes()
+    }
+}
