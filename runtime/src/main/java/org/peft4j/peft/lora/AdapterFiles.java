@@ -208,7 +208,7 @@ public final class AdapterFiles {
      * {@code lora_magnitude_vector.default.weight}, {@code classifier.modules_to_save.default.weight})
      * removed. Null when the key lacks PEFT's prefix.
      */
-    static String modelPath(String key) {
+    public static String modelPath(String key) {
         if (!key.startsWith(PREFIX)) {
             return null;
         }
