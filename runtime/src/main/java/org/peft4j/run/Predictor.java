@@ -14,11 +14,11 @@ import org.peft4j.data.DataFileException;
 import org.peft4j.data.LabeledText;
 import org.peft4j.data.Tokenizer;
 import org.peft4j.io.AtomicFiles;
-import org.peft4j.io.SafeTensors;
 import org.peft4j.models.WeightLoader;
 import org.peft4j.models.bert.BertConfig;
 import org.peft4j.models.bert.BertForSequenceClassification;
 import org.peft4j.peft.lora.AdapterFiles;
+import org.peft4j.peft.lora.TrainedHead;
 import org.peft4j.tensor.Backend;
 import org.peft4j.tensor.StepScope;
 
@@ -30,7 +30,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
+import java.util.OptionalInt;
 
 /**
  * Classifies the texts of a JSONL file with a model directory, plain (a merged export) or with a
@@ -71,15 +71,14 @@ public final class Predictor implements AutoCloseable {
      */
     public static Predictor open(Path modelDir, Path adapterDir, List<String> labels, int maxLength) throws IOException {
         BertConfig config = BertConfig.read(WeightLoader.requireFile(modelDir, "config.json", "the model configuration"));
-        Path weights = WeightLoader.requireFile(modelDir, "model.safetensors", "the weights (model.safetensors)");
-        Long modelHead = classifierRows(SafeTensors.header(weights), false);
-        Long adapterHead = adapterDir == null ? null : classifierRows(adapterHeader(adapterDir), true);
-        if (modelHead == null && adapterHead == null) {
+        WeightLoader.requireFile(modelDir, "model.safetensors", "the weights (model.safetensors)");
+        OptionalInt rows = TrainedHead.rows(modelDir, adapterDir);
+        if (rows.isEmpty()) {
             throw new IllegalArgumentException("neither " + modelDir + (adapterDir == null ? "" : " nor " + adapterDir)
                     + " holds a classifier (classifier.weight), so predictions would come from an untrained head;"
                     + " give the adapter of a run trained with modulesToSave 'classifier', or its merged export");
         }
-        List<String> names = labelNames(labels, configLabels(modelDir), adapterHead != null ? adapterHead : modelHead);
+        List<String> names = labelNames(labels, configLabels(modelDir), rows.getAsInt());
         int length = maxLength > 0 ? maxLength : Math.min(512, config.maxPositionEmbeddings());
 
         NDManager manager = Backend.get().manager();
@@ -211,26 +210,6 @@ public final class Predictor implements AutoCloseable {
                     + "' (the text to classify), found " + line.strip());
         }
         return text.asText();
-    }
-
-    private static Map<String, SafeTensors.Entry> adapterHeader(Path adapterDir) throws IOException {
-        Path file = adapterDir.resolve(AdapterFiles.WEIGHTS);
-        if (!Files.isRegularFile(file)) {
-            throw new IOException(file + " does not exist: an adapter directory holds " + AdapterFiles.CONFIG
-                    + " and " + AdapterFiles.WEIGHTS);
-        }
-        return SafeTensors.header(file);
-    }
-
-    /** Rows of the classifier weight in a checkpoint (an adapter's keys in PEFT's spelling), or null. */
-    private static Long classifierRows(Map<String, SafeTensors.Entry> header, boolean peftKeys) {
-        for (SafeTensors.Entry e : header.values()) {
-            String path = peftKeys ? AdapterFiles.modelPath(e.name()) : e.name();
-            if ("classifier.weight".equals(path) && e.shape().length == 2) {
-                return e.shape()[0];
-            }
-        }
-        return null;
     }
 
     /** {@code id2label} of config.json in id order, or null when it has none. */

@@ -85,14 +85,38 @@ public final class MergedExport {
      * model and a PEFT adapter, and writes the merged directory. An adapter that does not fit the
      * model is refused, with every mismatch named, before anything is written.
      *
-     * @param numLabels the classifier's rows; must match the adapter's saved classifier, if it has one
+     * @param labels the class names in class-id order, written to {@code config.json}; null to take
+     *               the number of classes from the trained classifier in the adapter (else the model)
+     * @throws IllegalArgumentException when labels are null and neither file holds a classifier
+     */
+    public static void merge(Path modelDir, Path adapterDir, Path outDir, List<String> labels) throws IOException {
+        int numLabels;
+        if (labels != null) {
+            numLabels = labels.size();
+        } else {
+            numLabels = TrainedHead.rows(modelDir, adapterDir).orElseThrow(() -> new IllegalArgumentException(
+                    "neither " + adapterDir + " nor " + modelDir + " holds a classifier (classifier.weight), so the number"
+                            + " of classes is unknown and the head would be untrained; give the labels or numLabels"));
+        }
+        merge(modelDir, adapterDir, outDir, numLabels, labels);
+    }
+
+    /**
+     * The offline merge with a classifier of {@code numLabels} outputs; it must match the adapter's
+     * saved classifier if it has one, and starts from seed 0's random weights if neither the
+     * adapter nor the model holds one.
      */
     public static void merge(Path modelDir, Path adapterDir, Path outDir, int numLabels) throws IOException {
+        merge(modelDir, adapterDir, outDir, numLabels, null);
+    }
+
+    private static void merge(Path modelDir, Path adapterDir, Path outDir, int numLabels, List<String> labels)
+            throws IOException {
         checkTarget(outDir);
         BertForSequenceClassification model = BertForSequenceClassification.fromPretrained(modelDir, numLabels, 0);
         try {
             LoraModel lora = AdapterFiles.load(adapterDir, model);
-            write(lora, modelDir, outDir, null);
+            write(lora, modelDir, outDir, labels);
         } finally {
             // the parameters live in the engine's long-lived manager; free them with the merge
             model.namedParameters().values().forEach(p -> p.value().close());

@@ -127,6 +127,38 @@ class MergedExportSpec extends Specification {
         close(logits(BertForSequenceClassification.fromPretrained(tmp.resolve('out/merged'), 3, 99)), expected)
     }
 
+    def "the offline merge takes the number of classes from the adapter's classifier, and names them when given labels"() {
+        given:
+        def dir = baseDir()
+        def lora = adapted(dir)
+        def expected = logits((BertForSequenceClassification) lora.root())
+        AdapterFiles.save(lora, tmp.resolve('adapter'), 'SEQ_CLS', dir.toString())
+
+        when:
+        MergedExport.merge(dir, tmp.resolve('adapter'), tmp.resolve('counted'), (List<String>) null)
+        MergedExport.merge(dir, tmp.resolve('adapter'), tmp.resolve('named'), ['x', 'y', 'z'])
+        def json = new ObjectMapper()
+
+        then:
+        close(logits(BertForSequenceClassification.fromPretrained(tmp.resolve('counted'), 3, 99)), expected)
+        json.readTree(tmp.resolve('counted/config.json').toFile()).get('num_labels').asInt() == 3
+        json.readTree(tmp.resolve('named/config.json').toFile()).get('id2label').get('1').asText() == 'y'
+    }
+
+    def "without labels, an adapter that saves no classifier on a model without one is refused"() {
+        given:
+        def dir = baseDir()
+        AdapterFiles.save(adapted(dir, LoraConfig.of(2, 4, 0, ['query'], [])), tmp.resolve('adapter'), 'SEQ_CLS', 'tiny')
+
+        when:
+        MergedExport.merge(dir, tmp.resolve('adapter'), tmp.resolve('out'), (List<String>) null)
+
+        then:
+        def e = thrown(IllegalArgumentException)
+        e.message.contains('holds a classifier (classifier.weight), so the number of classes is unknown')
+        !Files.exists(tmp.resolve('out'))
+    }
+
     def "an adapter that does not fit the model gives a clear error from merge, and nothing is written"() {
         given: 'an adapter trained on a 3-label head, and an adapter for Llama-style module names'
         def dir = baseDir()
