@@ -29,6 +29,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.OptionalInt;
 
@@ -189,7 +190,7 @@ public final class Predictor implements AutoCloseable {
                 int n = labels.size();
                 int[] rows = batches.indices(b);
                 for (int j = 0; j < rows.length; j++) {
-                    out[rows[j]] = java.util.Arrays.copyOfRange(flat, j * n, (j + 1) * n);
+                    out[rows[j]] = Arrays.copyOfRange(flat, j * n, (j + 1) * n);
                 }
             }
         }
