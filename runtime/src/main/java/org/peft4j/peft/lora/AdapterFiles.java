@@ -208,7 +208,7 @@ public final class AdapterFiles {
      * {@code lora_magnitude_vector.default.weight}, {@code classifier.modules_to_save.default.weight})
      * removed. Null when the key lacks PEFT's prefix.
      */
-    static String modelPath(String key) {
+    public static String modelPath(String key) {
         if (!key.startsWith(PREFIX)) {
             return null;
         }
@@ -223,7 +223,7 @@ public final class AdapterFiles {
      * The tensors that {@code config} on {@code root} reads and writes, by path, with their shapes;
      * computed without touching the model, so that a mismatch is reported before anything changes.
      */
-    static Map<String, Shape> expectedShapes(Module root, LoraConfig config) {
+    public static Map<String, Shape> expectedShapes(Module root, LoraConfig config) {
         ConfigException.throwIfAny(config.validate());
         Map<String, Module> modules = root.namedModules();
         List<String> targets = LoraInjector.matchTargets(modules, config);

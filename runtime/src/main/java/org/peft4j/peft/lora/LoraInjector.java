@@ -109,7 +109,8 @@ public final class LoraInjector {
         ConfigException.throwIfAny(problems);
     }
 
-    static Map<String, Module> modulesToSave(Module root, LoraConfig config) {
+    /** The modules {@code config} trains in full and saves with the adapter, by path; an error names what matches nothing. */
+    public static Map<String, Module> modulesToSave(Module root, LoraConfig config) {
         Map<String, Module> modules = root.namedModules();
         Map<String, Module> saved = new LinkedHashMap<>();
         List<String> missing = new ArrayList<>();

@@ -1,0 +1,258 @@
+package org.peft4j.run;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import org.peft4j.data.Batch;
+import org.peft4j.data.Batches;
+import org.peft4j.data.ClassificationDataset;
+import org.peft4j.data.DataFileException;
+import org.peft4j.data.LabeledText;
+import org.peft4j.data.Tokenizer;
+import org.peft4j.io.AtomicFiles;
+import org.peft4j.models.WeightLoader;
+import org.peft4j.models.bert.BertConfig;
+import org.peft4j.models.bert.BertForSequenceClassification;
+import org.peft4j.peft.lora.AdapterFiles;
+import org.peft4j.peft.lora.TrainedHead;
+import org.peft4j.tensor.Backend;
+import org.peft4j.tensor.StepScope;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.OptionalInt;
+
+/**
+ * Classifies the texts of a JSONL file with a model directory, plain (a merged export) or with a
+ * PEFT adapter on top: {@code peft4j predict --model M [--adapter A] --input IN.jsonl --out OUT.jsonl}.
+ * Each non-blank input line gives one output line {@code {"line": n, "logits": [...], "label": "..."}},
+ * n being the 1-based line of the input; logits are written as the shortest decimal that reads
+ * back as the same float, so no precision is lost.
+ */
+public final class Predictor implements AutoCloseable {
+
+    /** Texts tokenized and batched together, so that memory stays bounded on inputs of any size. */
+    private static final int CHUNK = 1024;
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final BertForSequenceClassification model;
+    private final Tokenizer tokenizer;
+    private final List<String> labels;
+    private final NDManager manager;
+
+    private Predictor(BertForSequenceClassification model, Tokenizer tokenizer, List<String> labels, NDManager manager) {
+        this.model = model;
+        this.tokenizer = tokenizer;
+        this.labels = List.copyOf(labels);
+        this.manager = manager;
+    }
+
+    /**
+     * Loads a model for prediction, in eval mode with every parameter frozen.
+     *
+     * @param modelDir   a Hugging Face model directory with {@code tokenizer.json}
+     * @param adapterDir a PEFT adapter directory to apply, or null
+     * @param labels     the class names in class-id order, or null to take them from {@code config.json}'s
+     *                   {@code id2label} (else {@code LABEL_k}, as Hugging Face names them)
+     * @param maxLength  tokens per text, longer ones are cut (use the training's {@code data.maxLength});
+     *                   0 for the model's limit, at most 512
+     * @throws IllegalArgumentException when the number of classes cannot be found, or when neither
+     *                                  the model nor the adapter holds a trained classifier
+     */
+    public static Predictor open(Path modelDir, Path adapterDir, List<String> labels, int maxLength) throws IOException {
+        BertConfig config = BertConfig.read(WeightLoader.requireFile(modelDir, "config.json", "the model configuration"));
+        WeightLoader.requireFile(modelDir, "model.safetensors", "the weights (model.safetensors)");
+        OptionalInt rows = TrainedHead.rows(modelDir, adapterDir);
+        if (rows.isEmpty()) {
+            throw new IllegalArgumentException("neither " + modelDir + (adapterDir == null ? "" : " nor " + adapterDir)
+                    + " holds a classifier (classifier.weight), so predictions would come from an untrained head;"
+                    + " give the adapter of a run trained with modulesToSave 'classifier', or its merged export");
+        }
+        List<String> names = labelNames(labels, configLabels(modelDir), rows.getAsInt());
+        int length = maxLength > 0 ? maxLength : Math.min(512, config.maxPositionEmbeddings());
+
+        NDManager manager = Backend.get().manager();
+        BertForSequenceClassification model = BertForSequenceClassification.fromPretrained(modelDir, names.size(), 0);
+        try {
+            if (adapterDir != null) {
+                AdapterFiles.load(adapterDir, model, manager);
+            }
+            model.setTrainable(false);
+            model.train(false);
+            return new Predictor(model, Tokenizer.load(modelDir, length), names, manager);
+        } catch (IOException | RuntimeException e) {
+            free(model);
+            throw e;
+        }
+    }
+
+    /** The class names, in class-id order. */
+    public List<String> labels() {
+        return labels;
+    }
+
+    /** The logits (one row of {@code labels().size()} per text), computed in batches without an autograd graph. */
+    public float[][] logits(List<String> texts, int batchSize) {
+        float[][] out = new float[texts.size()][];
+        for (int from = 0; from < texts.size(); from += CHUNK) {
+            List<LabeledText> chunk = new ArrayList<>();
+            for (int i = from; i < Math.min(texts.size(), from + CHUNK); i++) {
+                chunk.add(new LabeledText(texts.get(i), 0, i + 1));
+            }
+            float[][] rows = logitsOf(chunk, batchSize);
+            System.arraycopy(rows, 0, out, from, rows.length);
+        }
+        return out;
+    }
+
+    /**
+     * Classifies every non-blank line of {@code input} and writes {@code output} (atomically: a
+     * reader never sees half a file).
+     *
+     * @param textField the JSON field that holds the text
+     * @return the number of lines classified
+     * @throws DataFileException for a line that is not a JSON object with a string {@code textField},
+     *                           naming the file and line; the output is then not written
+     */
+    public long predict(Path input, Path output, String textField, int batchSize) throws IOException {
+        if (!Files.isRegularFile(input)) {
+            throw new DataFileException(input, 0, "no such file (expected a JSONL file with one JSON object per line)");
+        }
+        long[] count = {0};
+        AtomicFiles.write(output, out -> {
+            try (BufferedReader in = Files.newBufferedReader(input, StandardCharsets.UTF_8)) {
+                List<LabeledText> chunk = new ArrayList<>();
+                long lineNo = 0;
+                for (String line = in.readLine(); line != null; line = in.readLine()) {
+                    lineNo++;
+                    if (!line.isBlank()) {
+                        chunk.add(new LabeledText(text(input, lineNo, line, textField), 0, lineNo));
+                    }
+                    if (chunk.size() == CHUNK) {
+                        count[0] += writeChunk(chunk, batchSize, out);
+                        chunk.clear();
+                    }
+                }
+                count[0] += writeChunk(chunk, batchSize, out);
+            }
+        });
+        return count[0];
+    }
+
+    private long writeChunk(List<LabeledText> chunk, int batchSize, OutputStream out) throws IOException {
+        if (chunk.isEmpty()) {
+            return 0;
+        }
+        float[][] rows = logitsOf(chunk, batchSize);
+        for (int i = 0; i < rows.length; i++) {
+            ObjectNode n = JSON.createObjectNode();
+            n.put("line", chunk.get(i).line());
+            ArrayNode logits = n.putArray("logits");
+            int best = 0;
+            for (int k = 0; k < rows[i].length; k++) {
+                logits.add(rows[i][k]);
+                if (rows[i][k] > rows[i][best]) {
+                    best = k;
+                }
+            }
+            n.put("label", labels.get(best));
+            out.write(JSON.writeValueAsBytes(n));
+            out.write('\n');
+        }
+        return rows.length;
+    }
+
+    /**
+     * Tokenizes and batches through the training pipeline, so that prediction sees exactly the
+     * inputs training saw; the examples' class id is a placeholder the model never reads.
+     */
+    private float[][] logitsOf(List<LabeledText> examples, int batchSize) {
+        ClassificationDataset data = ClassificationDataset.of(examples, labels, tokenizer);
+        Batches batches = Batches.inOrder(data, batchSize);
+        float[][] out = new float[data.size()][];
+        for (int b = 0; b < batches.size(); b++) {
+            // the batch's arrays and activations are freed with the step; only the Java copy is kept
+            try (StepScope scope = new StepScope()) {
+                Batch batch = batches.get(b, manager);
+                NDArray logits = model.forward(batch.inputIds(), batch.attentionMask(), batch.tokenTypeIds());
+                float[] flat = logits.toFloatArray();
+                int n = labels.size();
+                int[] rows = batches.indices(b);
+                for (int j = 0; j < rows.length; j++) {
+                    out[rows[j]] = Arrays.copyOfRange(flat, j * n, (j + 1) * n);
+                }
+            }
+        }
+        return out;
+    }
+
+    private static String text(Path file, long lineNo, String line, String field) {
+        JsonNode node;
+        try {
+            node = JSON.readTree(line);
+        } catch (JsonProcessingException e) {
+            throw new DataFileException(file, lineNo, "malformed JSON (" + e.getOriginalMessage()
+                    + "); expected one JSON object per line");
+        }
+        JsonNode text = node == null || !node.isObject() ? null : node.get(field);
+        if (text == null || !text.isTextual()) {
+            throw new DataFileException(file, lineNo, "expected a JSON object with a string field '" + field
+                    + "' (the text to classify), found " + line.strip());
+        }
+        return text.asText();
+    }
+
+    /** {@code id2label} of config.json in id order, or null when it has none. */
+    private static List<String> configLabels(Path modelDir) throws IOException {
+        JsonNode id2label = JSON.readTree(modelDir.resolve("config.json").toFile()).get("id2label");
+        if (id2label == null || !id2label.isObject() || id2label.isEmpty()) {
+            return null;
+        }
+        List<String> names = new ArrayList<>();
+        for (int i = 0; i < id2label.size(); i++) {
+            JsonNode name = id2label.get(Integer.toString(i));
+            if (name == null) {
+                return null;
+            }
+            names.add(name.asText());
+        }
+        return names;
+    }
+
+    private static List<String> labelNames(List<String> given, List<String> fromConfig, long rows) {
+        List<String> names = given != null ? given : fromConfig;
+        if (names == null) {
+            names = new ArrayList<>();
+            for (int k = 0; k < rows; k++) {
+                names.add("LABEL_" + k);
+            }
+        }
+        if (names.size() != rows) {
+            throw new IllegalArgumentException((given != null ? "labels " : "config.json's id2label ") + names
+                    + " name " + names.size() + " classes, but the classifier has " + rows + " outputs");
+        }
+        return names;
+    }
+
+    private static void free(BertForSequenceClassification model) {
+        model.namedParameters().values().forEach(p -> p.value().close());
+    }
+
+    /** Frees the model's parameters and the tokenizer. */
+    @Override
+    public void close() {
+        tokenizer.close();
+        free(model);
+    }
+}
