@@ -1,6 +1,7 @@
 package org.peft4j.cli
 
 import org.peft4j.config.ConfigException
+import org.peft4j.data.DataFileException
 import org.peft4j.dsl.RecipeException
 import picocli.CommandLine
 import picocli.CommandLine.Command
@@ -10,9 +11,13 @@ import picocli.CommandLine.Spec
 /** {@code peft4j}: the command line. Exit codes: 0 ok, 1 the run failed, 2 a usage or recipe mistake. */
 @Command(name = 'peft4j', mixinStandardHelpOptions = true, versionProvider = Version,
         description = 'Parameter-efficient fine-tuning on the JVM: compile a recipe script, check it, run it.',
-        subcommands = [RunCommand, CheckCommand, ReplCommand, CompletionCommand, CommandLine.HelpCommand],
+        subcommands = [RunCommand, CheckCommand, InspectCommand, MergeCommand, PredictCommand, BenchCommand, ImportOnnxCommand,
+                ReplCommand, CompletionCommand, CommandLine.HelpCommand],
         footer = ['', 'Examples:', '  peft4j check recipes/quickstart.groovy', '  peft4j run recipes/quickstart.groovy --set train.epochs=1',
-                '  peft4j run runs/quickstart-20260101-120000   # rerun a run directory', '  peft4j repl',
+                '  peft4j run runs/quickstart-20260101-120000   # rerun a run directory',
+                '  peft4j inspect minilm --recipe recipes/quickstart.groovy',
+                '  peft4j merge --model minilm --adapter runs/quickstart/adapter --out merged --labels ham,spam',
+                '  peft4j predict --model merged --input mail.jsonl --out predictions.jsonl', '  peft4j bench', '  peft4j repl',
                 '', 'Exit codes: 0 ok, 1 the run failed, 2 a usage or recipe mistake.'])
 class Main implements Runnable {
 
@@ -31,9 +36,14 @@ class Main implements Runnable {
     /** The command line with peft4j's error handling; tests call {@code execute} on it. */
     static CommandLine commandLine() {
         CommandLine cl = new CommandLine(new Main())
+        // examples are whole command lines; at picocli's 80 columns they break mid-command. A terminal's own width wins.
+        cl.usageHelpWidth = 120
+        cl.usageHelpAutoWidth = true
         cl.executionExceptionHandler = { Exception e, CommandLine cmd, CommandLine.ParseResult parsed ->
             boolean stackTrace = parsed.subcommand()?.hasMatchedOption('--stacktrace') || parsed.hasMatchedOption('--stacktrace')
-            boolean userError = e instanceof RecipeException || e instanceof ConfigException
+            // a data file's mistake names its file and line, like a recipe's
+            boolean userError = e instanceof RecipeException || e instanceof ConfigException || e instanceof UserError
+                    || e instanceof DataFileException
             PrintWriter err = cmd.err
             err.println(userError ? e.message : "${cmd.commandName} failed: ${e.message ?: e.class.name}")
             if (stackTrace) {

@@ -1,0 +1,61 @@
+package org.peft4j.cli
+
+import org.peft4j.peft.lora.MergedExport
+import picocli.CommandLine.Command
+import picocli.CommandLine.Model.CommandSpec
+import picocli.CommandLine.Option
+import picocli.CommandLine.Spec
+
+import java.nio.file.Files
+import java.nio.file.Path
+import java.util.concurrent.Callable
+
+/** The offline merge: base model + LoRA adapter → a plain Hugging Face directory that needs no adapter code. */
+@Command(name = 'merge', mixinStandardHelpOptions = true, versionProvider = Main.Version,
+        description = ['Merge a LoRA adapter into its base model (W + B·A·alpha/r) and write a plain Hugging Face',
+                'directory (config.json, model.safetensors, tokenizer.json) that loads without peft4j.',
+                'An adapter that does not fit the model is refused before anything is written.'],
+        footer = ['', 'Examples:', '  peft4j merge --model minilm --adapter runs/quickstart/adapter --out merged --labels ham,spam',
+                '  peft4j merge --model ~/models/bert-base-uncased --adapter runs/x/adapter --out runs/x/merged',
+                '', 'Exit codes: 0 written, 1 the merge failed, 2 a usage mistake (missing directory, adapter that does not fit).'])
+class MergeCommand implements Callable<Integer> {
+
+    @Option(names = '--model', required = true, paramLabel = 'MODEL', description = "'minilm' (embedded) or a Hugging Face model directory")
+    String model
+
+    @Option(names = '--adapter', required = true, paramLabel = 'DIR', description = 'the adapter directory (a run directory\'s adapter/)')
+    Path adapter
+
+    @Option(names = '--out', required = true, paramLabel = 'DIR', description = 'the merged model directory to write; must not hold a model yet')
+    Path out
+
+    @Option(names = '--labels', split = ',', paramLabel = 'NAME',
+            description = 'class names in class-id order, written to config.json (default: the number of classes of the adapter\'s classifier, named LABEL_k)')
+    List<String> labels
+
+    @Option(names = '--stacktrace', description = 'print the stack trace of an error')
+    boolean stacktrace
+
+    @Spec
+    CommandSpec spec
+
+    @Override
+    Integer call() {
+        // MergedExport refuses a used --out too, but only after loading the model; say so at once
+        if (Files.exists(out) && (!Files.isDirectory(out) || Files.list(out).withCloseable { it.findAny().present })) {
+            throw new UserError("${out}: already exists and is not empty; choose another --out")
+        }
+        Path modelDir = Models.directory(model)
+        Models.modelDir(adapter, 'adapter')
+        try {
+            MergedExport.merge(modelDir, adapter, out, labels)
+        } catch (IllegalArgumentException e) {
+            // MergedExport reports an adapter that does not fit, or unknown classes, this way: the user's inputs
+            throw new UserError(e.message)
+        }
+        PrintWriter w = spec.commandLine().out
+        w.println("merged ${adapter} into ${model}: ${out}")
+        w.flush()
+        0
+    }
+}
