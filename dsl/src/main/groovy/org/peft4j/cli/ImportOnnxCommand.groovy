@@ -16,7 +16,8 @@ import java.util.concurrent.Callable
 @Command(name = 'import-onnx', mixinStandardHelpOptions = true, versionProvider = Main.Version,
         description = ['Import an ONNX export of a BERT encoder and its tokenizer.json into a new Hugging Face directory',
                 '(config.json, model.safetensors, tokenizer.json), or with --embedded import an embedded model into',
-                'the cache ($PEFT4J_HOME, else ~/.cache/peft4j) and print where it is.'],
+                'the cache ($PEFT4J_HOME, else ~/.cache/peft4j) and print where it is. A complete import in the cache is',
+                'reused; an interrupted or partial one is imported again.'],
         footer = ['', 'Examples:', '  peft4j import-onnx --onnx model.onnx --tokenizer tokenizer.json --out models/my-bert',
                 '  peft4j import-onnx --embedded minilm',
                 '', 'Exit codes: 0 imported, 1 the import failed, 2 a usage mistake (missing file, unknown name).'])
@@ -29,7 +30,7 @@ class ImportOnnxCommand implements Callable<Integer> {
         @ArgGroup(exclusive = false)
         FromFile file
 
-        @Option(names = '--embedded', paramLabel = 'NAME', description = 'an embedded model to (re)import: ${COMPLETION-CANDIDATES}',
+        @Option(names = '--embedded', paramLabel = 'NAME', description = 'an embedded model to import into the cache: ${COMPLETION-CANDIDATES}',
                 completionCandidates = EmbeddedNames)
         String embedded
     }

@@ -5,7 +5,7 @@ import spock.lang.TempDir
 
 import java.nio.file.Path
 
-/** The commands' help, usage mistakes and missing files: fast, and no model is loaded. */
+/** The commands' help, usage mistakes and missing files: fast, and no model is loaded (the cached import is only found). */
 class CommandsHelpSpec extends Specification {
 
     @TempDir
@@ -46,6 +46,17 @@ class CommandsHelpSpec extends Specification {
         c.code == 2
         c.err.toString().trim() == "${missing}: no such input file"
         c.out.toString().isEmpty()
+    }
+
+    def "import-onnx --embedded minilm prints the cached Hugging Face directory"() {
+        when:
+        Cli c = Cli.run('import-onnx', '--embedded', 'minilm')
+
+        then:
+        c.code == 0
+        Path printed = Path.of(c.out.toString().trim())
+        printed == org.peft4j.models.EmbeddedModels.resolve('minilm').toAbsolutePath()
+        ['config.json', 'model.safetensors', 'tokenizer.json'].every { java.nio.file.Files.isRegularFile(printed.resolve(it)) }
     }
 
     def "#args is a usage mistake with exit code 2: #text"() {
