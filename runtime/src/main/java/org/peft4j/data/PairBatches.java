@@ -123,6 +123,10 @@ public final class PairBatches {
 
     /** Batches {@code fromBatch, ...} of the epoch; each {@code next()} makes its arrays in {@code manager}. */
     public Iterator<Batch> iterator(NDManager manager, int fromBatch) {
+        if (fromBatch < 0 || fromBatch > size()) {
+            throw new IllegalArgumentException("start batch " + fromBatch + " is outside this epoch's 0.." + size()
+                    + " batches");
+        }
         return new Iterator<>() {
             private int next = fromBatch;
 
