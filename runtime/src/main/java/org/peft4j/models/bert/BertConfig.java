@@ -62,6 +62,14 @@ public record BertConfig(
      * the others default to the values of {@code transformers.BertConfig}. Problems name the file.
      */
     public static BertConfig read(Path file) throws IOException {
+        return read(file, List.of("bert"));
+    }
+
+    /**
+     * Reads the config of an encoder with BERT's shape under one of {@code modelTypes} (RoBERTa's
+     * loader passes "roberta" and "xlm-roberta"); a missing {@code model_type} counts as the first.
+     */
+    public static BertConfig read(Path file, List<String> modelTypes) throws IOException {
         JsonNode root;
         try {
             root = JSON.readTree(Files.readString(file));
@@ -76,9 +84,10 @@ public record BertConfig(
         }
         Fields f = new Fields(root);
         // other families share config.json but differ in ways that would load silently and compute wrongly
-        String modelType = f.string("model_type", "bert");
-        if (!modelType.equals("bert")) {
-            f.problems.add("model_type = '" + modelType + "' is not supported by the BERT loader; valid: 'bert'");
+        String modelType = f.string("model_type", modelTypes.get(0));
+        if (!modelTypes.contains(modelType)) {
+            f.problems.add("model_type = '" + modelType + "' is not supported by this loader; valid: '"
+                    + String.join("', '", modelTypes) + "'");
         }
         String positions = f.string("position_embedding_type", "absolute");
         if (!positions.equals("absolute")) {
