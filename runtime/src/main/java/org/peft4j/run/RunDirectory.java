@@ -47,11 +47,6 @@ public final class RunDirectory implements TrainingListener, AutoCloseable {
                 StandardOpenOption.APPEND);
     }
 
-    /** Creates the directory for a new run; refuses one that already holds a run, so no result is overwritten. */
-    public static RunDirectory create(Path dir) throws IOException {
-        return open(dir, false);
-    }
-
     /**
      * Opens {@code dir} for a run: a finished run (summary.json) is refused; an unfinished one
      * with checkpoints is resumed, asked or not; {@code resume} without checkpoints is refused, as
