@@ -48,7 +48,7 @@ public final class EmbeddingFineTune {
     public static EmbeddingSummary run(EmbeddingRunConfig config, Path outDir, TrainingListener listener) {
         long start = System.nanoTime();
         config.validated();
-        try (RunDirectory dir = RunDirectory.create(outDir);
+        try (RunDirectory dir = RunDirectory.open(outDir, false);
              Session s = new Session(config, listener)) {
             TrainingListener both = TrainingListener.all(listener, dir);
             Map<String, Map<String, Double>> before = s.evaluate("before", both);
@@ -58,10 +58,10 @@ public final class EmbeddingFineTune {
             Optimizer optimizer = Optimizer.create(config.optimizer(), s.trainable());
             LrSchedule schedule = new LrSchedule(config.schedule(), config.optimizer().lr(), total);
             Trainer trainer = new Trainer(s.encoder.model(), new EmbeddingObjective(s.encoder, config.loss(),
-                    config.temperature()), optimizer, config.train(), both, s.manager);
+                    config.temperature()), optimizer, config.train(), both, s.manager, null);
             Trainer.Result result;
             try {
-                result = trainer.fit(s.batchSource(), schedule, step -> s.evaluate("step " + step, both));
+                result = trainer.fit(s.batchSource(), schedule, step -> s.evaluate("step " + step, both).getOrDefault("retrieval", Map.of()));
             } finally {
                 optimizer.close();
             }

@@ -1,33 +1,17 @@
 package org.peft4j.run;
 
-import com.fasterxml.jackson.databind.node.ObjectNode;
-import org.peft4j.data.Batch;
-import org.peft4j.data.Batches;
-import org.peft4j.data.ClassificationDataset;
-import org.peft4j.data.OnBadLine;
-import org.peft4j.data.Tokenizer;
-import org.peft4j.models.EmbeddedModels;
-import org.peft4j.models.bert.BertForSequenceClassification;
-import org.peft4j.nn.Parameter;
-import org.peft4j.peft.lora.AdapterFiles;
-import org.peft4j.peft.lora.LoraInjector;
-import org.peft4j.peft.lora.LoraModel;
-import org.peft4j.tensor.Backend;
-import org.peft4j.train.BatchSource;
+import org.peft4j.train.CheckpointException;
+import org.peft4j.train.Checkpoints;
 import org.peft4j.train.LrSchedule;
 import org.peft4j.train.Optimizer;
+import org.peft4j.train.TrainConfig;
+import org.peft4j.train.TrainState;
 import org.peft4j.train.Trainer;
 import org.peft4j.train.TrainingListener;
 
-import ai.djl.ndarray.NDManager;
-
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 
 /**
@@ -41,38 +25,61 @@ public final class FineTune {
 
     /** Resolves model, adapter and data, and reports what a run would do; trains nothing. */
     public static Plan plan(RunConfig config, TrainingListener listener) {
-        try (Session s = Session.open(config.validated(), listener)) {
+        try (RunSession s = RunSession.open(config.validated(), listener)) {
             return s.plan();
         }
     }
 
-    /** Trains, evaluates and writes the run directory. */
+    /**
+     * Trains, evaluates and writes the run directory. With {@code options.resume()}, or whenever
+     * the directory holds checkpoints of an unfinished run, it continues from the newest valid
+     * checkpoint (a damaged one is reported and the one before it used) exactly where it stopped.
+     */
     public static Summary run(RunConfig config, RunOptions options, TrainingListener listener) {
         long start = System.nanoTime();
         config.validated();
-        try (RunDirectory dir = RunDirectory.create(options.outDir());
-             Session s = Session.open(config, listener)) {
-            dir.copyRecipe(options.recipeFile());
+        try (RunDirectory dir = RunDirectory.open(options.outDir(), options.resume());
+             RunSession s = RunSession.open(config, listener)) {
             Plan plan = s.plan();
-            dir.writeJson("config.json", RunManifest.resolvedConfig(config, s.modelDir, plan));
+            if (!dir.resuming()) {
+                dir.copyRecipe(options.recipeFile());
+                dir.writeJson("config.json", RunManifest.resolvedConfig(config, s.modelDir, plan));
+            }
             TrainingListener both = TrainingListener.all(listener, dir);
+            TrainConfig tc = config.train();
 
             Map<String, Map<String, Double>> before = new LinkedHashMap<>();
-            if (options.evalBefore()) {
-                before = s.evaluateAll("before", both);
-            }
-
             Optimizer optimizer = Optimizer.create(config.optimizer(), s.trainable());
-            int total = plan.totalSteps();
-            LrSchedule schedule = new LrSchedule(config.schedule(), config.optimizer().lr(), total);
-            Trainer trainer = new Trainer(s.model, s.task, optimizer, config.train(), both, s.manager);
             Trainer.Result result;
+            int resumedFrom = 0;
             try {
-                result = trainer.fit(s.batchSource(), schedule, step -> {
-                    if (s.valid != null) {
-                        both.onEval("valid", "step " + step, s.task.evaluate(s.valid, config.train().evalBatchSize()));
+                Checkpoints checkpoints = new Checkpoints(dir.checkpointsDir(), tc.keepCheckpoints(),
+                        s.trainableByName(), optimizer, identity(config, plan));
+                TrainState from = TrainState.start();
+                if (dir.resuming()) {
+                    Checkpoints.Loaded ckpt = checkpoints.newestValid(listener::onPhase);
+                    if (ckpt == null) {
+                        throw new CheckpointException("nothing to resume in " + dir.checkpointsDir());
                     }
-                });
+                    listener.onPhase("resuming from " + ckpt.dir() + " (step " + ckpt.state().step() + " of "
+                            + plan.totalSteps() + ")");
+                    checkpoints.restore(ckpt, s.manager);
+                    dir.truncateMetricsAfter(ckpt.state().step());
+                    from = ckpt.state();
+                    resumedFrom = from.step();
+                    before = dir.evals("before");
+                } else if (options.evalBefore()) {
+                    before = s.evaluateAll("before", both);
+                }
+                LrSchedule schedule = new LrSchedule(config.schedule(), config.optimizer().lr(), plan.totalSteps());
+                Trainer trainer = new Trainer(s.model, s.task, optimizer, tc, both, s.manager, checkpoints);
+                result = trainer.fit(s.batchSource(), schedule, step -> validMetrics(s, both, step), from);
+                if (result.bestStep() > 0 && result.bestStep() != result.steps()) {
+                    listener.onPhase("restoring the best checkpoint: step " + result.bestStep() + ", "
+                            + tc.bestMetric() + " = " + result.bestValue());
+                    checkpoints.restoreWeights(dir.checkpointsDir().resolve(Checkpoints.name(result.bestStep())),
+                            s.manager);
+                }
             } finally {
                 optimizer.close();
             }
@@ -84,146 +91,35 @@ public final class FineTune {
             Summary summary = new Summary(dir.path(), plan.trainableParams(), plan.totalParams(), before, after,
                     result.steps(), (System.nanoTime() - start) / 1e9, result.seconds(), result.tokensPerSecond(),
                     MemoryStats.peakRssBytes());
-            dir.writeJson("summary.json", RunManifest.summaryJson(summary, plan, config));
+            dir.writeJson("summary.json", RunManifest.summaryJson(summary, plan, config, result, resumedFrom));
+            listener.onPhase("writing metrics.csv, plots and report.html");
+            RunReport.write(dir, config, summary);
             return summary;
         } catch (IOException e) {
             throw new UncheckedIOException(e.getMessage(), e);
         }
     }
 
-    /** The resolved pieces of a run, freed together. */
-    private static final class Session implements AutoCloseable {
-        final RunConfig config;
-        final TrainingListener listener;
-        final NDManager manager;
-        final Path modelDir;
-        final BertForSequenceClassification model;
-        final LoraModel lora;
-        final Tokenizer tokenizer;
-        final ClassificationDataset train;
-        final ClassificationDataset valid;
-        final ClassificationDataset test;
-        final ClassificationTask task;
-
-        private Session(RunConfig config, TrainingListener listener) throws IOException {
-            this.config = config;
-            this.listener = listener;
-            Backend backend = Backend.start(config.backend());
-            this.manager = backend.manager();
-            long seed = config.train().seed();
-            if (config.model().source() != null) {
-                listener.onPhase("resolving embedded model '" + config.model().source() + "'");
-                this.modelDir = EmbeddedModels.resolve(config.model().source());
-            } else {
-                this.modelDir = config.model().path();
-            }
-            listener.onPhase("loading " + modelDir);
-            backend.seed(seed);
-            this.model = BertForSequenceClassification.fromPretrained(modelDir, config.model().labels().size(), seed);
-            if (config.lora() != null) {
-                backend.seed(seed + 1);
-                this.lora = LoraInjector.inject(model, config.lora(), manager);
-            } else {
-                this.lora = null;
-                model.setTrainable(true);
-            }
-            listener.onPhase("tokenizing data");
-            this.tokenizer = Tokenizer.load(modelDir, config.data().maxLength());
-            List<String> labels = config.model().labels();
-            this.train = ClassificationDataset.train(config.data(), labels, tokenizer, OnBadLine.FAIL);
-            this.valid = config.data().valid() == null ? null
-                    : ClassificationDataset.valid(config.data(), labels, tokenizer, OnBadLine.FAIL);
-            this.test = config.data().test() == null ? null
-                    : ClassificationDataset.test(config.data(), labels, tokenizer, OnBadLine.FAIL);
-            this.task = new ClassificationTask(model, manager);
+    /** Validation metrics after a training step, told to the listeners and returned as "valid.metric". */
+    private static Map<String, Double> validMetrics(RunSession s, TrainingListener to, int step) {
+        Map<String, Double> out = new LinkedHashMap<>();
+        if (s.valid != null) {
+            Map<String, Double> m = s.task.evaluate(s.valid, s.config.train().evalBatchSize());
+            to.onEval("valid", "step " + step, m);
+            m.forEach((k, v) -> out.put("valid." + k, v));
         }
+        return out;
+    }
 
-        static Session open(RunConfig config, TrainingListener listener) {
-            try {
-                return new Session(config, listener);
-            } catch (IOException e) {
-                throw new UncheckedIOException(e.getMessage(), e);
-            }
-        }
-
-        List<Parameter> trainable() {
-            List<Parameter> out = new ArrayList<>();
-            model.namedParameters().values().forEach(p -> {
-                if (p.trainable()) {
-                    out.add(p);
-                }
-            });
-            return out;
-        }
-
-        Plan plan() {
-            List<String> trainableNames = new ArrayList<>();
-            model.namedParameters().forEach((k, p) -> {
-                if (p.trainable()) {
-                    trainableNames.add(k);
-                }
-            });
-            Map<String, Map<String, Long>> splits = new LinkedHashMap<>();
-            splits.put("train", train.stats());
-            if (valid != null) {
-                splits.put("valid", valid.stats());
-            }
-            if (test != null) {
-                splits.put("test", test.stats());
-            }
-            int batches = train.batchesPerEpoch(config.train().batchSize());
-            return new Plan(modelDir.toString(), lora == null ? List.of() : lora.adaptedPaths(), trainableNames,
-                    model.trainableParameterCount(), model.parameterCount(), splits,
-                    Trainer.stepsPerEpoch(batches, config.train().gradAccum()),
-                    Trainer.totalSteps(config.train(), batches));
-        }
-
-        BatchSource batchSource() {
-            int batchSize = config.train().batchSize();
-            long seed = config.train().seed();
-            return new BatchSource() {
-                @Override
-                public int batchesPerEpoch() {
-                    return train.batchesPerEpoch(batchSize);
-                }
-
-                @Override
-                public Iterator<Batch> epoch(int epoch, int skip, NDManager m) {
-                    return Batches.shuffled(train, batchSize, seed, epoch).iterator(m, skip);
-                }
-            };
-        }
-
-        Map<String, Map<String, Double>> evaluateAll(String when, TrainingListener to) {
-            Map<String, Map<String, Double>> out = new LinkedHashMap<>();
-            int bs = config.train().evalBatchSize();
-            if (valid != null) {
-                listener.onPhase("evaluating on valid (" + when + ")");
-                out.put("valid", task.evaluate(valid, bs));
-                to.onEval("valid", when, out.get("valid"));
-            }
-            if (test != null) {
-                listener.onPhase("evaluating on test (" + when + ")");
-                out.put("test", task.evaluate(test, bs));
-                to.onEval("test", when, out.get("test"));
-            }
-            return out;
-        }
-
-        void save(Path dir) throws IOException {
-            String base = config.model().source() != null ? "sentence-transformers/all-MiniLM-L6-v2" : modelDir.toString();
-            if (lora != null) {
-                AdapterFiles.save(lora, dir, "SEQ_CLS", base);
-            } else {
-                FullWeights.save(model, dir);
-            }
-        }
-
-        @Override
-        public void close() {
-            tokenizer.close();
-            // parameters live in the engine's long-lived manager; free them with the run
-            model.namedParameters().values().forEach(p -> p.value().close());
-        }
+    /** What a resumed run must share with the checkpoint it continues, or it would not continue it. */
+    private static Map<String, Object> identity(RunConfig config, Plan plan) {
+        Map<String, Object> id = new LinkedHashMap<>();
+        id.put("seed", config.train().seed());
+        id.put("batch_size", config.train().batchSize());
+        id.put("grad_accum", config.train().gradAccum());
+        id.put("total_steps", plan.totalSteps());
+        id.put("train_examples", plan.splits().get("train").get("examples"));
+        id.put("trainable_params", plan.trainableParams());
+        return id;
     }
 }

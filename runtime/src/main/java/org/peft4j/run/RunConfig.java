@@ -48,6 +48,10 @@ public record RunConfig(String name, BackendConfig backend, ModelSpec model, Lor
         }
         if (train != null) {
             p.addAll(train.validate());
+            if (train.bestMetric() != null && data != null && data.valid() == null) {
+                p.add("train.bestMetric = '" + train.bestMetric() + "' is measured on the validation set, but data.valid"
+                        + " is missing; add valid jsonl('...') to the data block");
+            }
         }
         return p;
     }

@@ -75,7 +75,8 @@ final class RunManifest {
         }
     }
 
-    static JsonNode summaryJson(Summary s, Plan plan, RunConfig config) {
+    static JsonNode summaryJson(Summary s, Plan plan, RunConfig config, org.peft4j.train.Trainer.Result result,
+                                int resumedFrom) {
         ObjectNode n = JSON.createObjectNode();
         n.put("recipe", config.name());
         n.put("trainable_params", s.trainableParams());
@@ -84,6 +85,17 @@ final class RunManifest {
         s.after().forEach((split, m) -> n.set(split, JSON.valueToTree(m)));
         n.set("before", JSON.valueToTree(s.before()));
         n.put("steps", s.steps());
+        n.put("planned_steps", plan.totalSteps());
+        n.put("stopped_early", result.stoppedEarly());
+        if (result.bestStep() > 0) {
+            ObjectNode best = n.putObject("best");
+            best.put("metric", config.train().bestMetric());
+            best.put("value", result.bestValue());
+            best.put("step", result.bestStep());
+        }
+        if (resumedFrom > 0) {
+            n.put("resumed_from_step", resumedFrom);
+        }
         n.put("wall_seconds", s.wallSeconds());
         n.put("train_seconds", s.trainSeconds());
         n.put("tokens_per_second", s.tokensPerSecond());

@@ -5,7 +5,9 @@ import ai.djl.ndarray.NDScope;
 import org.peft4j.nn.Parameter;
 
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Adam with decoupled weight decay (Loshchilov &amp; Hutter 2019, Algorithm 2):
@@ -74,8 +76,21 @@ public final class AdamW implements Optimizer {
         return parameters;
     }
 
-    /** Optimizer steps taken. */
+    @Override
     public int steps() {
         return t;
+    }
+
+    @Override
+    public Map<String, NDArray> state() {
+        Map<String, NDArray> out = new LinkedHashMap<>(Optimizer.indexed("m", m));
+        out.putAll(Optimizer.indexed("v", v));
+        return out;
+    }
+
+    @Override
+    public void loadState(Map<String, NDArray> saved, int steps) {
+        Optimizer.copyInto(state(), saved);
+        t = steps;
     }
 }

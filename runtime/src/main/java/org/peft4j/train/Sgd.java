@@ -6,6 +6,7 @@ import org.peft4j.nn.Parameter;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 /** SGD with heavy-ball momentum and L2 weight decay, as torch.optim.SGD: b ← μ b + (g + λθ); θ ← θ − lr·b. */
 public final class Sgd implements Optimizer {
@@ -14,6 +15,7 @@ public final class Sgd implements Optimizer {
     private final List<NDArray> buffers = new ArrayList<>();
     private final double momentum;
     private final double weightDecay;
+    private int steps;
 
     public Sgd(List<Parameter> parameters, double momentum, double weightDecay) {
         this.parameters = List.copyOf(parameters);
@@ -28,6 +30,7 @@ public final class Sgd implements Optimizer {
 
     @Override
     public void step(double lr) {
+        steps++;
         try (NDScope scope = new NDScope()) {
             for (int i = 0; i < parameters.size(); i++) {
                 NDArray w = parameters.get(i).value();
@@ -47,6 +50,22 @@ public final class Sgd implements Optimizer {
     @Override
     public void close() {
         buffers.forEach(NDArray::close);
+    }
+
+    @Override
+    public int steps() {
+        return steps;
+    }
+
+    @Override
+    public Map<String, NDArray> state() {
+        return Optimizer.indexed("momentum", buffers);
+    }
+
+    @Override
+    public void loadState(Map<String, NDArray> saved, int steps) {
+        Optimizer.copyInto(state(), saved);
+        this.steps = steps;
     }
 
     @Override

@@ -7,24 +7,37 @@ import ai.djl.training.GradientCollector;
 import org.peft4j.data.Batch;
 import org.peft4j.nn.Module;
 import org.peft4j.nn.Parameter;
+import org.peft4j.tensor.Backend;
 import org.peft4j.tensor.StepScope;
 
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
-import java.util.function.IntConsumer;
+import java.util.Map;
 
 /**
  * The training loop: per optimizer step, {@code gradAccum} forward/backward passes whose gradients
- * add up, then clipping, one optimizer update at the scheduled learning rate, and zeroed gradients.
+ * add up, then clipping, one optimizer update at the scheduled learning rate, and zeroed gradients;
+ * between steps, evaluation, best-metric tracking, early stopping and checkpoints.
  */
 public final class Trainer {
 
-    /** What a finished loop did; {@code seconds} excludes time spent evaluating. */
-    public record Result(int steps, double seconds, long tokens, List<Double> losses) {
+    /**
+     * What a finished loop did; {@code seconds} excludes time spent evaluating and checkpointing,
+     * and, after a resume, includes the time of the run before it. {@code losses} are this call's.
+     */
+    public record Result(int steps, double seconds, long tokens, List<Double> losses, boolean stoppedEarly,
+                         int bestStep, double bestValue) {
         public double tokensPerSecond() {
             return seconds == 0 ? 0 : tokens / seconds;
         }
+    }
+
+    /** Evaluates the model (already in eval mode) after {@code step}; metrics by "split.metric". */
+    @FunctionalInterface
+    public interface Evaluation {
+        Map<String, Double> evaluate(int step);
     }
 
     private final Module model;
@@ -33,15 +46,18 @@ public final class Trainer {
     private final TrainConfig config;
     private final TrainingListener listener;
     private final NDManager manager;
+    private final Checkpoints checkpoints;
 
+    /** @param checkpoints where checkpoints go, or null for none */
     public Trainer(Module model, Objective objective, Optimizer optimizer, TrainConfig config,
-                   TrainingListener listener, NDManager manager) {
+                   TrainingListener listener, NDManager manager, Checkpoints checkpoints) {
         this.model = model;
         this.objective = objective;
         this.optimizer = optimizer;
         this.config = config;
         this.listener = listener;
         this.manager = manager;
+        this.checkpoints = checkpoints;
     }
 
     public static int stepsPerEpoch(int batchesPerEpoch, int gradAccum) {
@@ -53,36 +69,45 @@ public final class Trainer {
         return config.maxSteps() > 0 ? Math.min(all, config.maxSteps()) : all;
     }
 
+    /** Trains from the beginning. */
+    public Result fit(BatchSource data, LrSchedule schedule, Evaluation eval) {
+        return fit(data, schedule, eval, TrainState.start());
+    }
+
     /**
-     * Trains over {@code data}; after every {@code evalEvery}-th step {@code evalHook} gets the
-     * step number (the caller evaluates, in eval mode, and the loop returns to training mode).
+     * Trains from {@code from} (a restored checkpoint's state, with weights and optimizer already
+     * restored) to the planned last step. Every {@code evalEvery} steps {@code eval} runs in eval
+     * mode; a new best of {@code bestMetric} is always checkpointed, so it can be restored.
      */
-    public Result fit(BatchSource data, LrSchedule schedule, IntConsumer evalHook) {
+    public Result fit(BatchSource data, LrSchedule schedule, Evaluation eval, TrainState from) {
         int batches = data.batchesPerEpoch();
         int total = totalSteps(config, batches);
         List<Parameter> params = optimizer.parameters();
         List<Double> losses = new ArrayList<>();
         listener.onTrainStart(total);
         long start = System.nanoTime();
-        long tokens = 0;
-        long evalNanos = 0;
-        int step = 0;
+        long pausedNanos = 0;
+        TrainState state = from;
+        boolean stop = false;
         try {
-            for (int epoch = 1; epoch <= config.epochs() && step < total; epoch++) {
-                Iterator<Batch> it = data.epoch(epoch, 0, manager);
-                int left = batches;
-                while (it.hasNext() && step < total) {
+            for (int epoch = from.epoch(); epoch <= config.epochs() && state.step() < total && !stop; epoch++) {
+                int next = epoch == from.epoch() ? from.batch() : 0;
+                Iterator<Batch> it = data.epoch(epoch, next, manager);
+                while (it.hasNext() && state.step() < total && !stop) {
                     long stepStart = System.nanoTime();
-                    int micro = Math.min(config.gradAccum(), left);
-                    left -= micro;
+                    int step = state.step();
+                    int micro = Math.min(config.gradAccum(), batches - next);
                     double lr = schedule.lr(step);
                     double lossSum = 0;
                     long stepTokens = 0;
                     model.train(true);
+                    // dropout masks depend on (seed, step) only, so a resumed run draws the same ones
+                    Backend.get().seed(TrainState.dropoutSeed(config.seed(), step));
                     // one scope per step: activations, gradients views and the batch die here
                     try (StepScope scope = new StepScope()) {
                         for (int k = 0; k < micro && it.hasNext(); k++) {
                             Batch batch = it.next();
+                            next++;
                             stepTokens += batch.tokens();
                             try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
                                 NDArray loss = objective.loss(batch);
@@ -94,32 +119,89 @@ public final class Trainer {
                         double loss = lossSum / micro;
                         if (!Double.isFinite(loss)) {
                             throw new TrainingException("the training loss became " + loss + " at step " + (step + 1)
-                                    + " (epoch " + epoch + "); lower the learning rate or enable clipping (clipNorm)");
+                                    + " (epoch " + epoch + "), so its update was not applied. "
+                                    + lastGood() + "Lower the learning rate or enable clipping (clipNorm)");
                         }
                         if (config.clipNorm() > 0) {
                             GradientClipping.clip(params, config.clipNorm());
                         }
                         optimizer.step(lr);
                         optimizer.zeroGrad();
-                        step++;
-                        tokens += stepTokens;
                         losses.add(loss);
-                        double elapsed = (System.nanoTime() - start - evalNanos) / 1e9;
-                        listener.onStep(new StepInfo(step, total, epoch, loss, lr, stepTokens, tokens / elapsed,
+                        double elapsed = from.trainSeconds() + (System.nanoTime() - start - pausedNanos) / 1e9;
+                        long tokens = state.tokens() + stepTokens;
+                        state = new TrainState(step + 1, next == batches ? epoch + 1 : epoch, next == batches ? 0 : next,
+                                tokens, elapsed, state.bestValue(), state.bestStep(), state.evalsSinceBest(),
+                                state.lastEval());
+                        listener.onStep(new StepInfo(step + 1, total, epoch, loss, lr, stepTokens, tokens / elapsed,
                                 (System.nanoTime() - stepStart) / 1e9));
                     }
-                    if (config.evalEvery() > 0 && step % config.evalEvery() == 0 && step < total) {
-                        long evalStart = System.nanoTime();
+                    long pauseStart = System.nanoTime();
+                    boolean newBest = false;
+                    boolean last = state.step() == total;
+                    boolean tracking = config.bestMetric() != null;
+                    if (config.evalEvery() > 0 && state.step() % config.evalEvery() == 0 && (!last || tracking)) {
                         model.train(false);
-                        evalHook.accept(step);
-                        evalNanos += System.nanoTime() - evalStart;
+                        Map<String, Double> metrics = eval.evaluate(state.step());
+                        state = withEval(state, metrics);
+                        newBest = state.bestStep() == state.step();
+                        if (config.patience() > 0 && state.evalsSinceBest() >= config.patience()) {
+                            stop = true;
+                            listener.onPhase("early stopping at step " + state.step() + ": " + config.bestMetric()
+                                    + " has not improved for " + state.evalsSinceBest() + " evaluations (best "
+                                    + state.bestValue() + " at step " + state.bestStep() + ")");
+                        }
                     }
+                    if (checkpoints != null && (newBest || last || stop
+                            || config.checkpointEvery() > 0 && state.step() % config.checkpointEvery() == 0)) {
+                        try {
+                            Path saved = checkpoints.save(state);
+                            listener.onCheckpoint(saved, state.step());
+                        } catch (CheckpointException e) {
+                            // the run stops: going on would leave the user believing they can resume from here
+                            throw new TrainingException(e.getMessage() + "; training stopped at step " + state.step());
+                        }
+                    }
+                    pausedNanos += System.nanoTime() - pauseStart;
                 }
             }
         } finally {
             model.train(false);
             listener.onTrainEnd();
         }
-        return new Result(step, (System.nanoTime() - start - evalNanos) / 1e9, tokens, losses);
+        return new Result(state.step(), state.trainSeconds(), state.tokens(), losses, stop, state.bestStep(),
+                state.bestValue());
+    }
+
+    /** The state after an evaluation: last metrics, and the best so far by {@code bestMetric}. */
+    private TrainState withEval(TrainState s, Map<String, Double> metrics) {
+        double best = s.bestValue();
+        int bestStep = s.bestStep();
+        int since = s.evalsSinceBest();
+        if (config.bestMetric() != null) {
+            Double v = metrics.get(config.bestMetric());
+            if (v == null) {
+                throw new TrainingException("train.bestMetric '" + config.bestMetric() + "' is not among the"
+                        + " evaluation's metrics " + metrics.keySet() + "; is there a validation set (data.valid)?");
+            }
+            if (config.mode().improves(v, best)) {
+                best = v;
+                bestStep = s.step();
+                since = 0;
+            } else {
+                since++;
+            }
+        }
+        return new TrainState(s.step(), s.epoch(), s.batch(), s.tokens(), s.trainSeconds(), best, bestStep, since,
+                metrics);
+    }
+
+    private String lastGood() {
+        if (checkpoints == null) {
+            return "";
+        }
+        List<Path> saved = checkpoints.list();
+        return saved.isEmpty() ? "No checkpoint had been written yet. "
+                : "The last good checkpoint is " + saved.get(saved.size() - 1) + "; resume from it. ";
     }
 }

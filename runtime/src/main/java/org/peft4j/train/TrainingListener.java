@@ -21,6 +21,10 @@ public interface TrainingListener {
     default void onEval(String split, String when, Map<String, Double> metrics) {
     }
 
+    /** A checkpoint of {@code step} was written, whole, to {@code dir}. */
+    default void onCheckpoint(java.nio.file.Path dir, int step) {
+    }
+
     /** Training ended (also when it stopped early). */
     default void onTrainEnd() {
     }
@@ -50,6 +54,11 @@ public interface TrainingListener {
             @Override
             public void onEval(String split, String when, Map<String, Double> metrics) {
                 ls.forEach(l -> l.onEval(split, when, metrics));
+            }
+
+            @Override
+            public void onCheckpoint(java.nio.file.Path dir, int step) {
+                ls.forEach(l -> l.onCheckpoint(dir, step));
             }
 
             @Override

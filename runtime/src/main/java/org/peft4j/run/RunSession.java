@@ -1,0 +1,163 @@
+package org.peft4j.run;
+
+import ai.djl.ndarray.NDManager;
+import org.peft4j.data.Batch;
+import org.peft4j.data.Batches;
+import org.peft4j.data.ClassificationDataset;
+import org.peft4j.data.OnBadLine;
+import org.peft4j.data.Tokenizer;
+import org.peft4j.models.EmbeddedModels;
+import org.peft4j.models.bert.BertForSequenceClassification;
+import org.peft4j.nn.Parameter;
+import org.peft4j.peft.lora.AdapterFiles;
+import org.peft4j.peft.lora.LoraInjector;
+import org.peft4j.peft.lora.LoraModel;
+import org.peft4j.tensor.Backend;
+import org.peft4j.train.BatchSource;
+import org.peft4j.train.Trainer;
+import org.peft4j.train.TrainingListener;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/** The resolved pieces of a run, freed together. */
+final class RunSession implements AutoCloseable {
+    final RunConfig config;
+    final TrainingListener listener;
+    final NDManager manager;
+    final Path modelDir;
+    final BertForSequenceClassification model;
+    final LoraModel lora;
+    final Tokenizer tokenizer;
+    final ClassificationDataset train;
+    final ClassificationDataset valid;
+    final ClassificationDataset test;
+    final ClassificationTask task;
+
+    private RunSession(RunConfig config, TrainingListener listener) throws IOException {
+        this.config = config;
+        this.listener = listener;
+        Backend backend = Backend.start(config.backend());
+        this.manager = backend.manager();
+        long seed = config.train().seed();
+        if (config.model().source() != null) {
+            listener.onPhase("resolving embedded model '" + config.model().source() + "'");
+            this.modelDir = EmbeddedModels.resolve(config.model().source());
+        } else {
+            this.modelDir = config.model().path();
+        }
+        listener.onPhase("loading " + modelDir);
+        backend.seed(seed);
+        this.model = BertForSequenceClassification.fromPretrained(modelDir, config.model().labels().size(), seed);
+        if (config.lora() != null) {
+            backend.seed(seed + 1);
+            this.lora = LoraInjector.inject(model, config.lora(), manager);
+        } else {
+            this.lora = null;
+            model.setTrainable(true);
+        }
+        listener.onPhase("tokenizing data");
+        this.tokenizer = Tokenizer.load(modelDir, config.data().maxLength());
+        List<String> labels = config.model().labels();
+        this.train = ClassificationDataset.train(config.data(), labels, tokenizer, OnBadLine.FAIL);
+        this.valid = config.data().valid() == null ? null
+                : ClassificationDataset.valid(config.data(), labels, tokenizer, OnBadLine.FAIL);
+        this.test = config.data().test() == null ? null
+                : ClassificationDataset.test(config.data(), labels, tokenizer, OnBadLine.FAIL);
+        this.task = new ClassificationTask(model, manager);
+    }
+
+    static RunSession open(RunConfig config, TrainingListener listener) {
+        try {
+            return new RunSession(config, listener);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e.getMessage(), e);
+        }
+    }
+
+    /** The parameters that train, by path, in model order (the optimizer's order). */
+    Map<String, Parameter> trainableByName() {
+        Map<String, Parameter> out = new LinkedHashMap<>();
+        model.namedParameters().forEach((k, p) -> {
+            if (p.trainable()) {
+                out.put(k, p);
+            }
+        });
+        return out;
+    }
+
+    List<Parameter> trainable() {
+        return new ArrayList<>(trainableByName().values());
+    }
+
+    Plan plan() {
+        List<String> trainableNames = new ArrayList<>(trainableByName().keySet());
+        Map<String, Map<String, Long>> splits = new LinkedHashMap<>();
+        splits.put("train", train.stats());
+        if (valid != null) {
+            splits.put("valid", valid.stats());
+        }
+        if (test != null) {
+            splits.put("test", test.stats());
+        }
+        int batches = train.batchesPerEpoch(config.train().batchSize());
+        return new Plan(modelDir.toString(), lora == null ? List.of() : lora.adaptedPaths(), trainableNames,
+                model.trainableParameterCount(), model.parameterCount(), splits,
+                Trainer.stepsPerEpoch(batches, config.train().gradAccum()),
+                Trainer.totalSteps(config.train(), batches));
+    }
+
+    BatchSource batchSource() {
+        int batchSize = config.train().batchSize();
+        long seed = config.train().seed();
+        return new BatchSource() {
+            @Override
+            public int batchesPerEpoch() {
+                return train.batchesPerEpoch(batchSize);
+            }
+
+            @Override
+            public Iterator<Batch> epoch(int epoch, int skip, NDManager m) {
+                return Batches.shuffled(train, batchSize, seed, epoch).iterator(m, skip);
+            }
+        };
+    }
+
+    Map<String, Map<String, Double>> evaluateAll(String when, TrainingListener to) {
+        Map<String, Map<String, Double>> out = new LinkedHashMap<>();
+        int bs = config.train().evalBatchSize();
+        if (valid != null) {
+            listener.onPhase("evaluating on valid (" + when + ")");
+            out.put("valid", task.evaluate(valid, bs));
+            to.onEval("valid", when, out.get("valid"));
+        }
+        if (test != null) {
+            listener.onPhase("evaluating on test (" + when + ")");
+            out.put("test", task.evaluate(test, bs));
+            to.onEval("test", when, out.get("test"));
+        }
+        return out;
+    }
+
+    void save(Path dir) throws IOException {
+        String base = config.model().source() != null ? "sentence-transformers/all-MiniLM-L6-v2" : modelDir.toString();
+        if (lora != null) {
+            AdapterFiles.save(lora, dir, "SEQ_CLS", base);
+        } else {
+            FullWeights.save(model, dir);
+        }
+    }
+
+    @Override
+    public void close() {
+        tokenizer.close();
+        // parameters live in the engine's long-lived manager; free them with the run
+        model.namedParameters().values().forEach(p -> p.value().close());
+    }
+}
