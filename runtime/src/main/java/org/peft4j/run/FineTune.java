@@ -1,6 +1,10 @@
 package org.peft4j.run;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import org.peft4j.peft.adalora.AdaLoraHook;
+import org.peft4j.peft.adalora.AllocationReport;
 import org.peft4j.train.CheckpointException;
+import org.peft4j.train.StepHook;
 import org.peft4j.train.Checkpoints;
 import org.peft4j.train.LrSchedule;
 import org.peft4j.train.Optimizer;
@@ -49,6 +53,7 @@ public final class FineTune {
             TrainConfig tc = config.train();
 
             Map<String, Map<String, Double>> before = new LinkedHashMap<>();
+            AllocationReport allocation = new AllocationReport();
             Optimizer optimizer = Optimizer.create(config.optimizer(), s.trainable());
             Trainer.Result result;
             int resumedFrom = 0;
@@ -56,6 +61,10 @@ public final class FineTune {
                 Checkpoints checkpoints = new Checkpoints(dir.checkpointsDir(), tc.keepCheckpoints(),
                         s.trainableByName(), optimizer, identity(config, plan));
                 TrainState from = TrainState.start();
+                if (dir.resuming() && s.adalora != null) {
+                    throw new CheckpointException("resuming an AdaLoRA run is not supported yet: its checkpoints do not"
+                            + " hold the rank allocator's scores and mask; start a new run directory");
+                }
                 if (dir.resuming()) {
                     Checkpoints.Loaded ckpt = checkpoints.newestValid(listener::onPhase);
                     if (ckpt == null) {
@@ -72,7 +81,8 @@ public final class FineTune {
                     before = s.evaluateAll("before", both);
                 }
                 LrSchedule schedule = new LrSchedule(config.schedule(), config.optimizer().lr(), plan.totalSteps());
-                Trainer trainer = new Trainer(s.model, s.task, optimizer, tc, both, s.manager, checkpoints);
+                Trainer trainer = new Trainer(s.model, s.task, optimizer, tc, both, s.manager, checkpoints)
+                        .withHook(adaloraHook(s, plan, allocation));
                 result = trainer.fit(s.batchSource(), schedule, step -> validMetrics(s, both, step), from);
                 if (result.bestStep() > 0 && result.bestStep() != result.steps()) {
                     listener.onPhase("restoring the best checkpoint: step " + result.bestStep() + ", "
@@ -91,13 +101,64 @@ public final class FineTune {
             Summary summary = new Summary(dir.path(), plan.trainableParams(), plan.totalParams(), before, after,
                     result.steps(), (System.nanoTime() - start) / 1e9, result.seconds(), result.tokensPerSecond(),
                     MemoryStats.peakRssBytes());
-            dir.writeJson("summary.json", RunManifest.summaryJson(summary, plan, config, result, resumedFrom));
+            ObjectNode json = (ObjectNode) RunManifest.summaryJson(summary, plan, config, result, resumedFrom);
+            if (s.adalora != null) {
+                json.set("adalora", writeAllocation(s, allocation, dir, listener));
+            }
+            dir.writeJson("summary.json", json);
             listener.onPhase("writing metrics.csv, plots and report.html");
             RunReport.write(dir, config, summary);
             return summary;
         } catch (IOException e) {
             throw new UncheckedIOException(e.getMessage(), e);
         }
+    }
+
+    /**
+     * AdaLoRA's per-step work (regularizer, importance, pruning), and a trace of the budget b(t)
+     * beside the triplets actually kept; null without AdaLoRA.
+     */
+    private static StepHook adaloraHook(RunSession s, Plan plan, AllocationReport trace) {
+        if (s.adalora == null) {
+            return null;
+        }
+        AdaLoraHook h = s.adalora.hook(plan.totalSteps());
+        return new StepHook() {
+            @Override
+            public ai.djl.ndarray.NDArray extraLoss() {
+                return h.extraLoss();
+            }
+
+            @Override
+            public void afterBackward(int step) {
+                h.afterBackward(step);
+            }
+
+            @Override
+            public void afterOptimizerStep(int step) {
+                h.afterOptimizerStep(step);
+                trace.record(step, h.allocator().schedule().budget(step), h.allocator().activeTriplets());
+            }
+        };
+    }
+
+    /** Where the budget went: a table for the log, PNGs and a JSON part of the summary. */
+    private static ObjectNode writeAllocation(RunSession s, AllocationReport allocation, RunDirectory dir,
+                                             TrainingListener listener) throws IOException {
+        Map<String, Integer> ranks = s.adalora.ranks();
+        int initR = s.adalora.config().initR();
+        String table = AllocationReport.table(ranks, initR);
+        listener.onPhase("AdaLoRA final ranks (layer × module):\n" + table);
+        java.nio.file.Files.writeString(dir.path().resolve("adalora-ranks.txt"), table);
+        allocation.write(ranks, initR, dir.path());
+        ObjectNode n = RunManifest.JSON.createObjectNode();
+        n.put("initial_budget", s.adalora.allocator().schedule().initialBudget());
+        n.put("final_budget", s.adalora.allocator().schedule().finalBudget());
+        n.put("kept", ranks.values().stream().mapToInt(Integer::intValue).sum());
+        n.set("ranks", RunManifest.JSON.valueToTree(ranks));
+        n.put("heatmap", AllocationReport.HEATMAP);
+        n.put("budget_plot", AllocationReport.BUDGET);
+        return n;
     }
 
     /** Validation metrics after a training step, told to the listeners and returned as "valid.metric". */

@@ -14,10 +14,11 @@ import java.util.Map;
  * @param splits            per split ("train", "valid", "test"): examples, truncated, tokens, and counts per label
  * @param stepsPerEpoch     optimizer steps per epoch
  * @param totalSteps        optimizer steps in the run
+ * @param budget            AdaLoRA's budget schedule in words and figures, or null without AdaLoRA
  */
 public record Plan(String modelDescription, List<String> adaptedModules, List<String> trainableModules,
                    long trainableParams, long totalParams, Map<String, Map<String, Long>> splits,
-                   int stepsPerEpoch, int totalSteps) {
+                   int stepsPerEpoch, int totalSteps, String budget) {
 
     public double trainableShare() {
         return totalParams == 0 ? 0 : (double) trainableParams / totalParams;
@@ -37,6 +38,9 @@ public record Plan(String modelDescription, List<String> adaptedModules, List<St
             sb.append(String.format("%-10s %s%n", e.getKey(), e.getValue()));
         }
         sb.append("steps      ").append(stepsPerEpoch).append(" per epoch, ").append(totalSteps).append(" in all\n");
+        if (budget != null) {
+            sb.append("budget     ").append(budget).append('\n');
+        }
         return sb.toString();
     }
 }

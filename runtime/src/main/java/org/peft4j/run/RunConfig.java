@@ -3,6 +3,7 @@ package org.peft4j.run;
 import org.peft4j.config.ConfigException;
 import org.peft4j.data.DataConfig;
 import org.peft4j.models.ModelSpec;
+import org.peft4j.peft.adalora.AdaLoraConfig;
 import org.peft4j.peft.lora.LoraConfig;
 import org.peft4j.tensor.BackendConfig;
 import org.peft4j.train.OptimizerConfig;
@@ -16,10 +17,21 @@ import java.util.List;
  * Everything a fine-tuning run needs, resolved and typed. A recipe builds one; so can Java code.
  *
  * @param name      the recipe's name (used for the run directory)
- * @param lora      the adapter, or null for full fine-tuning
+ * @param lora      a LoRA adapter, or null
+ * @param adalora   an AdaLoRA adapter, or null; with neither, every parameter trains (full fine-tuning)
  */
 public record RunConfig(String name, BackendConfig backend, ModelSpec model, LoraConfig lora, DataConfig data,
-                        OptimizerConfig optimizer, ScheduleConfig schedule, TrainConfig train) {
+                        OptimizerConfig optimizer, ScheduleConfig schedule, TrainConfig train, AdaLoraConfig adalora) {
+
+    /** A run with a LoRA adapter or none. */
+    public RunConfig(String name, BackendConfig backend, ModelSpec model, LoraConfig lora, DataConfig data,
+                     OptimizerConfig optimizer, ScheduleConfig schedule, TrainConfig train) {
+        this(name, backend, model, lora, data, optimizer, schedule, train, null);
+    }
+
+    public RunConfig withAdalora(AdaLoraConfig a) {
+        return new RunConfig(name, backend, model, lora, data, optimizer, schedule, train, a);
+    }
 
     /** Every problem of every part, together. */
     public List<String> problems() {
@@ -34,6 +46,9 @@ public record RunConfig(String name, BackendConfig backend, ModelSpec model, Lor
         }
         if (lora != null) {
             p.addAll(lora.validate());
+        }
+        if (lora != null && adalora != null) {
+            p.add("a recipe has either a lora block or an adalora block, not both; remove one");
         }
         if (data == null) {
             p.add("the data block is missing: data { train jsonl('train.jsonl') }");

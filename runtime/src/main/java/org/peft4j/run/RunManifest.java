@@ -19,7 +19,7 @@ import java.util.HexFormat;
 /** The JSON documents of a run directory: the resolved configuration and the summary. */
 final class RunManifest {
 
-    private static final ObjectMapper JSON = new ObjectMapper()
+    static final ObjectMapper JSON = new ObjectMapper()
             .registerModule(new SimpleModule().addSerializer(Path.class, ToStringSerializer.instance));
 
     private RunManifest() {

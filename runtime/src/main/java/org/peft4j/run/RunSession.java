@@ -9,6 +9,10 @@ import org.peft4j.data.Tokenizer;
 import org.peft4j.models.EmbeddedModels;
 import org.peft4j.models.bert.BertForSequenceClassification;
 import org.peft4j.nn.Parameter;
+import org.peft4j.peft.adalora.AdaLoraFiles;
+import org.peft4j.peft.adalora.AdaLoraInjector;
+import org.peft4j.peft.adalora.AdaLoraModel;
+import org.peft4j.peft.adalora.BudgetSchedule;
 import org.peft4j.peft.lora.AdapterFiles;
 import org.peft4j.peft.lora.LoraInjector;
 import org.peft4j.peft.lora.LoraModel;
@@ -34,6 +38,7 @@ final class RunSession implements AutoCloseable {
     final Path modelDir;
     final BertForSequenceClassification model;
     final LoraModel lora;
+    final AdaLoraModel adalora;
     final Tokenizer tokenizer;
     final ClassificationDataset train;
     final ClassificationDataset valid;
@@ -55,11 +60,10 @@ final class RunSession implements AutoCloseable {
         listener.onPhase("loading " + modelDir);
         backend.seed(seed);
         this.model = BertForSequenceClassification.fromPretrained(modelDir, config.model().labels().size(), seed);
-        if (config.lora() != null) {
-            backend.seed(seed + 1);
-            this.lora = LoraInjector.inject(model, config.lora(), manager);
-        } else {
-            this.lora = null;
+        backend.seed(seed + 1);
+        this.lora = config.lora() == null ? null : LoraInjector.inject(model, config.lora(), manager);
+        this.adalora = config.adalora() == null ? null : AdaLoraInjector.inject(model, config.adalora(), manager);
+        if (lora == null && adalora == null) {
             model.setTrainable(true);
         }
         listener.onPhase("tokenizing data");
@@ -107,10 +111,29 @@ final class RunSession implements AutoCloseable {
             splits.put("test", test.stats());
         }
         int batches = train.batchesPerEpoch(config.train().batchSize());
-        return new Plan(modelDir.toString(), lora == null ? List.of() : lora.adaptedPaths(), trainableNames,
+        int total = Trainer.totalSteps(config.train(), batches);
+        List<String> adapted = lora != null ? lora.adaptedPaths() : adalora != null ? adalora.adaptedPaths() : List.of();
+        return new Plan(modelDir.toString(), adapted, trainableNames,
                 model.trainableParameterCount(), model.parameterCount(), splits,
-                Trainer.stepsPerEpoch(batches, config.train().gradAccum()),
-                Trainer.totalSteps(config.train(), batches));
+                Trainer.stepsPerEpoch(batches, config.train().gradAccum()), total,
+                adalora == null ? null : budgetCurve(total));
+    }
+
+    /** AdaLoRA's budget b(t) at the points where it changes shape, for the plan. */
+    private String budgetCurve(int runSteps) {
+        // resolving T validates tinit + tfinal < T against this run's steps, before anything trains
+        BudgetSchedule b = adalora.resolveTotalSteps(runSteps).schedule();
+        var c = adalora.config();
+        int t = b.totalSteps();
+        StringBuilder sb = new StringBuilder();
+        sb.append(String.format("%d triplets until step %d, cubic down to %d by step %d (masking every %d steps),"
+                + " then fixed; T = %d%n", b.initialBudget(), c.tinit(), b.finalBudget(), t - c.tfinal(), c.deltaT(), t));
+        sb.append("             b(t):");
+        for (int k = 0; k <= 8; k++) {
+            int step = Math.max(1, Math.round(k * t / 8f));
+            sb.append(' ').append(step).append('→').append(b.budget(step));
+        }
+        return sb.toString();
     }
 
     BatchSource batchSource() {
@@ -149,6 +172,8 @@ final class RunSession implements AutoCloseable {
         String base = config.model().source() != null ? "sentence-transformers/all-MiniLM-L6-v2" : modelDir.toString();
         if (lora != null) {
             AdapterFiles.save(lora, dir, "SEQ_CLS", base);
+        } else if (adalora != null) {
+            AdaLoraFiles.save(adalora, dir, "SEQ_CLS", base);
         } else {
             FullWeights.save(model, dir);
         }

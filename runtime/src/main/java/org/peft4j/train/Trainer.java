@@ -40,6 +40,7 @@ public final class Trainer {
         Map<String, Double> evaluate(int step);
     }
 
+    private StepHook hook = new StepHook() { };
     private final Module model;
     private final Objective objective;
     private final Optimizer optimizer;
@@ -70,6 +71,12 @@ public final class Trainer {
     }
 
     /** Trains from the beginning. */
+    /** Calls {@code hook} inside every optimizer step; returns this trainer. */
+    public Trainer withHook(StepHook hook) {
+        this.hook = hook == null ? new StepHook() { } : hook;
+        return this;
+    }
+
     public Result fit(BatchSource data, LrSchedule schedule, Evaluation eval) {
         return fit(data, schedule, eval, TrainState.start());
     }
@@ -111,8 +118,11 @@ public final class Trainer {
                             stepTokens += batch.tokens();
                             try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
                                 NDArray loss = objective.loss(batch);
+                                NDArray extra = hook.extraLoss();
+                                NDArray minimized = extra == null ? loss : loss.add(extra);
                                 // the mean over micro-batches, so accumulation matches one large batch
-                                gc.backward(micro == 1 ? loss : loss.div(micro));
+                                gc.backward(micro == 1 ? minimized : minimized.div(micro));
+                                // the reported loss is the task's alone, comparable with runs without the term
                                 lossSum += loss.getFloat();
                             }
                         }
@@ -122,10 +132,13 @@ public final class Trainer {
                                     + " (epoch " + epoch + "), so its update was not applied. "
                                     + lastGood() + "Lower the learning rate or enable clipping (clipNorm)");
                         }
+                        // once per optimizer step, on the accumulated gradients: right under accumulation
+                        hook.afterBackward(step + 1);
                         if (config.clipNorm() > 0) {
                             GradientClipping.clip(params, config.clipNorm());
                         }
                         optimizer.step(lr);
+                        hook.afterOptimizerStep(step + 1);
                         optimizer.zeroGrad();
                         losses.add(loss);
                         double elapsed = from.trainSeconds() + (System.nanoTime() - start - pausedNanos) / 1e9;
