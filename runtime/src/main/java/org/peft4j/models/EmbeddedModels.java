@@ -1,5 +1,6 @@
 package org.peft4j.models;
 
+import org.peft4j.io.FileTrees;
 import org.peft4j.io.onnx.OnnxImporter;
 
 import java.io.IOException;
@@ -90,7 +91,7 @@ public final class EmbeddedModels {
                 // another process moved it aside first
             }
             if (Files.exists(stale)) {
-                deleteRecursively(stale);
+                FileTrees.deleteRecursively(stale);
             }
         }
         Files.createDirectories(dir.getParent());
@@ -140,14 +141,6 @@ public final class EmbeddedModels {
             return p.getProperty("version", "unknown");
         } catch (IOException e) {
             return "unknown";
-        }
-    }
-
-    private static void deleteRecursively(Path dir) throws IOException {
-        try (var s = Files.walk(dir)) {
-            for (Path p : s.sorted(java.util.Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
         }
     }
 }

@@ -34,6 +34,8 @@ public final class Parameter {
         NDScope.unregister(newValue);
         value = newValue.toType(old.getDataType(), false);
         if (value != newValue) {
+            // a cast made inside a step scope would otherwise be freed with the step
+            NDScope.unregister(value);
             newValue.close();
         }
         if (trainable) {

@@ -7,21 +7,18 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.peft4j.io.AtomicFiles;
+import org.peft4j.io.FileTrees;
 import org.peft4j.io.SafeTensors;
 import org.peft4j.nn.Parameter;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -124,7 +121,7 @@ public final class Checkpoints {
             ObjectNode json = stateJson(state);
             ObjectNode files = json.putObject("files");
             for (String f : new String[] {TRAINABLE, OPTIMIZER}) {
-                files.put(f, sha256(tmp.resolve(f)));
+                files.put(f, FileTrees.sha256(tmp.resolve(f)));
             }
             // state.json last: its presence, with matching hashes, is what makes a checkpoint valid
             AtomicFiles.writeString(tmp.resolve(STATE), JSON.writeValueAsString(json));
@@ -241,7 +238,7 @@ public final class Checkpoints {
             String want = n.path("files").path(f).asText();
             String got;
             try {
-                got = sha256(file);
+                got = FileTrees.sha256(file);
             } catch (IOException e) {
                 throw new CheckpointException("checkpoint " + ckpt.getFileName() + ": cannot read " + f, e);
             }
@@ -302,22 +299,6 @@ public final class Checkpoints {
         } catch (IOException e) {
             throw new CheckpointException("cannot read the weights of " + ckpt.getFileName() + ": " + e.getMessage(), e);
         }
-    }
-
-    static String sha256(Path file) throws IOException {
-        MessageDigest md;
-        try {
-            md = MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("SHA-256 is a required JDK algorithm", e);
-        }
-        byte[] buf = new byte[1 << 16];
-        try (InputStream in = Files.newInputStream(file)) {
-            for (int n; (n = in.read(buf)) > 0; ) {
-                md.update(buf, 0, n);
-            }
-        }
-        return HexFormat.of().formatHex(md.digest());
     }
 
     /** Makes a rename or a new file in {@code d} durable; file systems that cannot sync a folder are let be. */

@@ -7,6 +7,7 @@ import ai.djl.ndarray.types.Shape;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import org.peft4j.io.FileTrees;
 import org.peft4j.io.SafeTensors;
 import org.peft4j.tensor.Backend;
 
@@ -19,10 +20,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.Comparator;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -85,7 +82,7 @@ public final class OnnxImporter {
             ObjectNode record = JSON.createObjectNode();
             record.put("source", source);
             record.put("onnx_bytes", Files.size(onnxFile));
-            record.put("onnx_sha256", sha256(onnxFile));
+            record.put("onnx_sha256", FileTrees.sha256(onnxFile));
             record.put("tensors", weights.size());
             record.put("importer", OnnxImporter.class.getName());
             Files.writeString(staging.resolve(MARKER), JSON.writeValueAsString(record));
@@ -103,7 +100,7 @@ public final class OnnxImporter {
             }
             return target;
         } finally {
-            deleteRecursively(staging);
+            FileTrees.deleteRecursively(staging);
         }
     }
 
@@ -149,20 +146,6 @@ public final class OnnxImporter {
         return out;
     }
 
-    private static String sha256(Path file) throws IOException {
-        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
-            MessageDigest md = MessageDigest.getInstance("SHA-256");
-            ByteBuffer buf = ByteBuffer.allocateDirect(1 << 20);
-            while (ch.read(buf) >= 0) {
-                md.update(buf.flip());
-                buf.clear();
-            }
-            return HexFormat.of().formatHex(md.digest());
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("the JDK lacks SHA-256", e);
-        }
-    }
-
     private static void force(Path file) throws IOException {
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
             ch.force(true);
@@ -175,17 +158,6 @@ public final class OnnxImporter {
         }
         try (Stream<Path> s = Files.list(dir)) {
             return s.findAny().isEmpty();
-        }
-    }
-
-    static void deleteRecursively(Path dir) throws IOException {
-        if (!Files.exists(dir)) {
-            return;
-        }
-        try (Stream<Path> s = Files.walk(dir)) {
-            for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
         }
     }
 }

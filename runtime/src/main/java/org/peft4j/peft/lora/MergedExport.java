@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import org.peft4j.io.FileTrees;
 import org.peft4j.io.SafeTensors;
 import org.peft4j.models.WeightLoader;
 import org.peft4j.models.bert.BertForSequenceClassification;
@@ -17,7 +18,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -76,7 +76,7 @@ public final class MergedExport {
             }
             publish(tmp, outDir);
         } finally {
-            deleteRecursively(tmp);
+            FileTrees.deleteRecursively(tmp);
         }
     }
 
@@ -240,16 +240,5 @@ public final class MergedExport {
         Path abs = dir.toAbsolutePath();
         return abs.resolveSibling("." + abs.getFileName() + ".tmp-" + ProcessHandle.current().pid() + "-"
                 + Long.toHexString(System.nanoTime()));
-    }
-
-    private static void deleteRecursively(Path dir) throws IOException {
-        if (!Files.exists(dir)) {
-            return;
-        }
-        try (var s = Files.walk(dir)) {
-            for (Path p : s.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
-        }
     }
 }
