@@ -1,0 +1,110 @@
+package org.peft4j.cli
+
+import ai.djl.ndarray.NDArray
+import groovy.json.JsonOutput
+import org.peft4j.data.PairBatches
+import org.peft4j.data.PairDataset
+import org.peft4j.data.Tokenizer
+import org.peft4j.embedding.PoolingMode
+import org.peft4j.embedding.SentenceEncoder
+import org.peft4j.io.AtomicFiles
+import org.peft4j.tensor.Backend
+import org.peft4j.tensor.StepScope
+import picocli.CommandLine.Command
+import picocli.CommandLine.Model.CommandSpec
+import picocli.CommandLine.Option
+import picocli.CommandLine.Spec
+
+import java.nio.charset.StandardCharsets
+import java.nio.file.Path
+import java.util.concurrent.Callable
+
+/** Sentence vectors of a file of texts: pooled token states, L2-normalised. */
+@Command(name = 'embed', mixinStandardHelpOptions = true, versionProvider = Main.Version,
+        description = ['Embed every text of a JSONL file (or every non-blank line of a text file) with a sentence encoder and',
+                'write one JSON object per line: {"line": N[, "id": ...], "embedding": [...]}. Vectors have unit L2 norm,',
+                'so the dot product of two is their cosine similarity. "id" is copied from the input object when it has one.'],
+        footer = ['', 'Examples:', '  peft4j embed --model minilm --input docs.jsonl --out docs-vectors.jsonl',
+                '  peft4j embed --model minilm --adapter runs/simcse/adapter --input faq.txt --out faq.jsonl --pooling mean',
+                '  peft4j embed --model ~/models/bge-small-en --input q.jsonl --field query --out q-vectors.jsonl --pooling cls',
+                '', 'Exit codes: 0 written, 1 embedding failed, 2 a usage or input mistake (missing file, bad line, adapter that does not fit).'])
+class EmbedCommand implements Callable<Integer> {
+
+    @Option(names = '--model', required = true, paramLabel = 'MODEL', description = "'minilm' (embedded) or a BERT/RoBERTa Hugging Face directory")
+    String model
+
+    @Option(names = '--adapter', paramLabel = 'DIR', description = 'a PEFT LoRA adapter directory to apply to the encoder')
+    Path adapter
+
+    @Option(names = '--input', required = true, paramLabel = 'FILE', description = 'JSONL (*.jsonl) with a text field, or one text per non-blank line')
+    Path input
+
+    @Option(names = '--out', required = true, paramLabel = 'FILE', description = 'the JSONL file to write (written whole or not at all)')
+    Path output
+
+    @Option(names = '--field', paramLabel = 'NAME', defaultValue = 'text', description = 'the JSONL field holding the text (default: ${DEFAULT-VALUE})')
+    String field
+
+    @Option(names = '--pooling', paramLabel = 'MODE', defaultValue = 'mean',
+            description = 'mean (of the real tokens; MiniLM\'s training) or cls (the first token) (default: ${DEFAULT-VALUE})')
+    String pooling
+
+    @Option(names = '--max-length', paramLabel = 'N', defaultValue = '256', description = 'tokens per text, longer ones are cut (default: ${DEFAULT-VALUE})')
+    int maxLength
+
+    @Option(names = '--batch-size', paramLabel = 'N', defaultValue = '64', description = 'texts per forward pass (default: ${DEFAULT-VALUE})')
+    int batchSize
+
+    @Option(names = '--stacktrace', description = 'print the stack trace of an error')
+    boolean stacktrace
+
+    @Spec
+    CommandSpec spec
+
+    @Override
+    Integer call() {
+        PoolingMode mode = Encoders.pooling(pooling)
+        if (batchSize < 1) {
+            throw new UserError("--batch-size must be at least 1, got ${batchSize}")
+        }
+        List<TextInputs.Line> lines = TextInputs.read(input, field)
+        Path modelDir = Models.directory(model)
+        SentenceEncoder encoder = Encoders.load(modelDir, adapter, mode)
+        float[][] vectors = new float[lines.size()][]
+        int width = 0
+        Encoders.tokenizer(modelDir, encoder, maxLength).withCloseable { Tokenizer tokenizer ->
+            PairDataset texts = PairDataset.sentences(lines*.text, tokenizer)
+            PairBatches batches = PairBatches.inOrder(texts, batchSize)
+            def manager = Backend.get().manager()
+            for (int b = 0; b < batches.size(); b++) {
+                try (StepScope scope = new StepScope()) {
+                    PairBatches.Column c = PairBatches.unpack(batches.get(b, manager)).get(0)
+                    NDArray v = encoder.encode(c.inputIds(), c.attentionMask(), c.tokenTypeIds())   // (B, H) unit rows
+                    width = (int) v.shape.get(1)
+                    float[] flat = v.toFloatArray()
+                    int[] rows = batches.indices(b)
+                    for (int j = 0; j < rows.length; j++) {
+                        vectors[rows[j]] = Arrays.copyOfRange(flat, j * width, (j + 1) * width)
+                    }
+                }
+            }
+        }
+        AtomicFiles.write(output) { OutputStream os ->
+            Writer w = new OutputStreamWriter(os, StandardCharsets.UTF_8)
+            lines.eachWithIndex { TextInputs.Line line, int i ->
+                Map row = [line: line.number]
+                if (line.id != null) {
+                    row.id = line.id
+                }
+                row.embedding = vectors[i]
+                w.write(JsonOutput.toJson(row))
+                w.write('\n')
+            }
+            w.flush()
+        }
+        PrintWriter out = spec.commandLine().out
+        out.println("embedded ${lines.size()} texts of ${input} into ${output} (${width} dimensions, ${mode.name().toLowerCase(Locale.ROOT)} pooling)")
+        out.flush()
+        0
+    }
+}

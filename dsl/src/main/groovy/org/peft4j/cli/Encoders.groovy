@@ -1,0 +1,45 @@
+package org.peft4j.cli
+
+import org.peft4j.data.Tokenizer
+import org.peft4j.embedding.PoolingMode
+import org.peft4j.embedding.SentenceEncoder
+import org.peft4j.peft.lora.AdapterFiles
+
+import java.nio.file.Path
+
+/** embed's and eval-retrieval's model: an encoder ('minilm' or a BERT/RoBERTa directory), its pooling, an optional adapter. */
+final class Encoders {
+
+    private Encoders() {
+    }
+
+    /** Parses --pooling; picocli's own enum message would list MEAN and CLS in capitals, which the help does not use. */
+    static PoolingMode pooling(String name) {
+        PoolingMode mode = PoolingMode.values().find { it.name().equalsIgnoreCase(name) }
+        if (mode == null) {
+            throw new UserError("--pooling '${name}' is not a pooling mode; valid: mean, cls")
+        }
+        mode
+    }
+
+    static SentenceEncoder load(Path modelDir, Path adapter, PoolingMode pooling) {
+        if (adapter != null) {
+            Models.modelDir(adapter, 'adapter')
+        }
+        SentenceEncoder encoder = SentenceEncoder.load(modelDir, pooling)
+        if (adapter != null) {
+            // an adapter that does not fit raises a ConfigException listing every mismatch: exit 2
+            AdapterFiles.load(adapter, encoder.model())
+        }
+        encoder.model().train(false)
+        encoder
+    }
+
+    /** The tokenizer, cut at --max-length or the model's positions, whichever is shorter. */
+    static Tokenizer tokenizer(Path modelDir, SentenceEncoder encoder, int maxLength) {
+        if (maxLength < 2) {
+            throw new UserError("--max-length must be at least 2 (room for [CLS] and [SEP]), got ${maxLength}")
+        }
+        Tokenizer.load(modelDir, Math.min(maxLength, encoder.maxLength()))
+    }
+}

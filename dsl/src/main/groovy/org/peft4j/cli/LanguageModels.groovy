@@ -1,0 +1,58 @@
+package org.peft4j.cli
+
+import com.fasterxml.jackson.databind.JsonNode
+import com.fasterxml.jackson.databind.ObjectMapper
+import org.peft4j.data.CausalLmTokenizer
+import org.peft4j.models.CausalLm
+import org.peft4j.models.CausalLms
+import org.peft4j.nn.Module
+import org.peft4j.peft.lora.AdapterFiles
+
+import java.nio.file.Path
+
+/** generate's and perplexity's model: a Llama-family or GPT-2 directory, its tokenizer, and an optional adapter. */
+final class LanguageModels {
+
+    private LanguageModels() {
+    }
+
+    /** Checks the directories, then loads; a model_type peft4j does not decode is the user's mistake (exit 2). */
+    static CausalLm load(Path modelDir, Path adapter) {
+        Models.modelDir(modelDir, 'model')
+        if (adapter != null) {
+            Models.modelDir(adapter, 'adapter')
+        }
+        CausalLm lm
+        try {
+            lm = CausalLms.fromPretrained(modelDir)
+        } catch (IllegalArgumentException e) {
+            throw new UserError(e.message)
+        }
+        if (adapter != null) {
+            // an adapter that does not fit raises a ConfigException listing every mismatch: exit 2 too
+            AdapterFiles.load(adapter, (Module) lm)
+        }
+        ((Module) lm).train(false)
+        lm
+    }
+
+    static CausalLmTokenizer tokenizer(Path modelDir) {
+        try {
+            CausalLmTokenizer.load(modelDir)
+        } catch (IllegalArgumentException e) {
+            throw new UserError(e.message)
+        }
+    }
+
+    /** config.json's eos_token_id (a number or a list of them): decoding stops there, as in transformers. */
+    static Set<Integer> eosTokenIds(Path modelDir) {
+        JsonNode eos = new ObjectMapper().readTree(modelDir.resolve('config.json').toFile()).path('eos_token_id')
+        Set<Integer> ids = new LinkedHashSet<>()
+        if (eos.isIntegralNumber()) {
+            ids << eos.asInt()
+        } else if (eos.isArray()) {
+            eos.each { if (it.isIntegralNumber()) ids << it.asInt() }
+        }
+        ids
+    }
+}
