@@ -135,7 +135,13 @@ public final class Trainer {
                         // once per optimizer step, on the accumulated gradients: right under accumulation
                         hook.afterBackward(step + 1);
                         if (config.clipNorm() > 0) {
-                            GradientClipping.clip(params, config.clipNorm());
+                            double norm = GradientClipping.clip(params, config.clipNorm());
+                            if (!Double.isFinite(norm)) {
+                                // clipping an infinite norm would write NaN into every weight
+                                throw new TrainingException("the gradients became non-finite (norm " + norm
+                                        + ") at step " + (step + 1) + " (epoch " + epoch + "), so its update was not"
+                                        + " applied. " + lastGood() + "Lower the learning rate");
+                            }
                         }
                         optimizer.step(lr);
                         hook.afterOptimizerStep(step + 1);

@@ -1,6 +1,5 @@
 package org.peft4j.embedding
 
-import ai.djl.pytorch.jni.JniUtils
 import com.fasterxml.jackson.databind.ObjectMapper
 import org.peft4j.config.ConfigException
 import org.peft4j.data.DataFileException
@@ -34,13 +33,6 @@ class EmbeddingFineTuneSpec extends Specification {
         f
     }
 
-    /** One intra-op thread: tiny ops on several threads spend their time waiting for each other on a busy machine. */
-    int threadsBefore = JniUtils.getNumThreads()
-
-    def cleanup() {
-        JniUtils.setNumThreads(threadsBefore)
-    }
-
     EmbeddingRunConfig config(LossKind loss, Path train, int epochs, LoraConfig lora, double lr, double dropout) {
         def queries = jsonl('queries.jsonl', (0..<8).collect { [id: "q$it".toString(), text: "w${4 + it}".toString(), relevant: ["d$it".toString()]] })
         def corpus = jsonl('corpus.jsonl', (0..<8).collect { [id: "d$it".toString(), text: "w${12 + it}".toString()] })
@@ -62,7 +54,7 @@ class EmbeddingFineTuneSpec extends Specification {
 
         when:
         // no dropout: in an 8-wide model it is noise enough to hide the signal of 8 pairs
-        def s = EmbeddingFineTune.run(config(LossKind.INFONCE, train, 40, lora, 1e-2, 0.0), out, TrainingListener.NONE)
+        def s = EmbeddingFineTune.run(config(LossKind.INFONCE, train, 40, lora, 5e-3, 0.0), out, TrainingListener.NONE)
 
         then:
         s.steps() == 40
