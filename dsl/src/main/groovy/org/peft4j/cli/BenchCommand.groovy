@@ -2,6 +2,9 @@ package org.peft4j.cli
 
 import org.peft4j.bench.BenchReport
 import org.peft4j.bench.Benchmark
+import org.peft4j.dsl.RecipeLoader
+import org.peft4j.run.MemoryBench
+import org.peft4j.run.RunConfig
 import org.peft4j.tensor.Backend
 import org.peft4j.tensor.BackendConfig
 import picocli.CommandLine.Command
@@ -22,6 +25,7 @@ import java.util.concurrent.Callable
                 'as JSON (nothing is written without --json).'],
         footer = ['', 'Examples:', '  peft4j bench', '  peft4j bench --batch 8 --seq 64 --threads 2 --json bench-results.json',
                 '  peft4j bench --model ~/models/bert-base-uncased --r 16',
+                '  peft4j bench --memory recipes/quickstart.groovy --steps 1000 --every 100',
                 '', 'Exit codes: 0 measured, 1 the benchmark failed, 2 a usage mistake.'])
 class BenchCommand implements Callable<Integer> {
 
@@ -53,6 +57,17 @@ class BenchCommand implements Callable<Integer> {
     @Option(names = ['-q', '--quiet'], description = 'print only the table, not the progress')
     boolean quiet
 
+    @Option(names = '--memory', paramLabel = 'RECIPE',
+            description = ['instead: train RECIPE for --steps steps and print resident memory and live arrays every',
+                    '--every steps (memory that grows with the step count is a leak)'])
+    Path memory
+
+    @Option(names = '--steps', paramLabel = 'N', defaultValue = '1000', description = 'with --memory: optimizer steps (default: ${DEFAULT-VALUE})')
+    int steps
+
+    @Option(names = '--every', paramLabel = 'N', defaultValue = '100', description = 'with --memory: steps between samples (default: ${DEFAULT-VALUE})')
+    int every
+
     @Option(names = '--stacktrace', description = 'print the stack trace of an error')
     boolean stacktrace
 
@@ -65,8 +80,12 @@ class BenchCommand implements Callable<Integer> {
         [batch: batch, seq: seq, repeats: repeats, r: r].each { k, v -> if (v < 1) wrong << "--${k} must be at least 1, got ${v}".toString() }
         if (warmup < 0) wrong << "--warmup must be at least 0, got ${warmup}".toString()
         if (threads != null && threads < 1) wrong << "--threads must be at least 1, got ${threads}".toString()
+        [steps: steps, every: every].each { k, v -> if (v < 1) wrong << "--${k} must be at least 1, got ${v}".toString() }
         if (wrong) {
             throw new UserError(wrong.join('\n'))
+        }
+        if (memory != null) {
+            return memoryBench()
         }
         // libtorch takes its thread count only before the first op, so this comes before the model loads
         if (threads != null) {
@@ -85,6 +104,16 @@ class BenchCommand implements Callable<Integer> {
             out.println("wrote ${json}")
         }
         out.flush()
+        0
+    }
+
+    /** MemoryBench on the recipe's own configuration: its model, adapter, data and batch size. */
+    private int memoryBench() {
+        RunConfig config = RecipeLoader.load(memory)
+        PrintWriter out = spec.commandLine().out
+        PrintStream print = new PrintStream(new LineOutput(out), true, StandardCharsets.UTF_8)
+        MemoryBench.run(config, steps, every, print)
+        print.flush()
         0
     }
 

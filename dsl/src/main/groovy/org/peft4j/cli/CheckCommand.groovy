@@ -1,5 +1,6 @@
 package org.peft4j.cli
 
+import org.peft4j.config.ConfigException
 import org.peft4j.dsl.Recipe
 import org.peft4j.run.FineTune
 import org.peft4j.run.Plan
@@ -35,7 +36,12 @@ class CheckCommand implements Callable<Integer> {
             out.println("recipe ${common.recipe} is valid; resolving ${recipe.config().name()} ...")
             out.flush()
         }
-        Plan plan = FineTune.plan(recipe.config(), common.quiet ? TrainingListener.NONE : new ProgressListener(out, false))
+        Plan plan
+        try {
+            plan = FineTune.plan(recipe.config(), common.quiet ? TrainingListener.NONE : new ProgressListener(out, false))
+        } catch (ConfigException e) {
+            throw recipe.locate(e)
+        }
         out.print(plan.describe())
         if (recipe.params()) {
             out.println('params     ' + recipe.params().collect { k, v -> "${k} = ${v}" }.join(', '))

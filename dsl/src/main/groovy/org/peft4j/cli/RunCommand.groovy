@@ -1,6 +1,8 @@
 package org.peft4j.cli
 
+import org.peft4j.config.ConfigException
 import org.peft4j.dsl.Recipe
+import org.peft4j.dsl.RecipeException
 import org.peft4j.run.FineTune
 import org.peft4j.run.RunConfig
 import org.peft4j.run.RunOptions
@@ -27,6 +29,7 @@ import java.util.concurrent.Callable
         footer = ['', 'Examples:', '  peft4j run recipes/quickstart.groovy --set train.epochs=1 --out runs/try1',
                 '  peft4j run recipes/quickstart.groovy --set params.lr=5e-4 --quiet',
                 '  peft4j run runs/try1                 # rerun: same recipe copy, same overrides, new directory',
+                '  peft4j run recipes/quickstart.groovy --out runs/try1 --resume   # continue from its last checkpoint',
                 '', 'Exit codes: 0 done, 1 the run failed, 2 a usage or recipe mistake.'])
 class RunCommand implements Callable<Integer> {
 
@@ -39,6 +42,10 @@ class RunCommand implements Callable<Integer> {
 
     @Option(names = '--no-eval-before', description = 'skip evaluating the untrained model first')
     boolean noEvalBefore
+
+    @Option(names = '--resume', description = ['continue the run in --out (or the recipe\'s output dir) from its newest',
+            'checkpoint; an unfinished run directory is resumed even without it'])
+    boolean resume
 
     @Spec
     CommandSpec spec
@@ -58,7 +65,11 @@ class RunCommand implements Callable<Integer> {
             TrainingListener console = common.quiet ? TrainingListener.NONE : new ProgressListener(w, System.console() != null && !common.verbose, common.verbose)
             TrainingListener listener = TrainingListener.all(console, new ProgressListener(log, false, true))
             try {
-                summary = FineTune.run(config, new RunOptions(dir, recipeFile, !noEvalBefore), listener)
+                summary = FineTune.run(config, options(dir, recipeFile), listener)
+            } catch (ConfigException e) {
+                RecipeException placed = recipe.locate(e)
+                log.println("failed: ${placed.message}")
+                throw placed
             } catch (Exception e) {
                 log.println("failed: ${e.message ?: e.class.name}")
                 throw e
@@ -69,6 +80,11 @@ class RunCommand implements Callable<Integer> {
         }
         w.flush()
         0
+    }
+
+    /** How FineTune writes this run: into {@code dir}, keeping a copy of {@code recipeFile}. */
+    RunOptions options(Path dir, Path recipeFile) {
+        new RunOptions(dir, recipeFile, !noEvalBefore, resume)
     }
 
     /** --out, else the recipe's output { dir }, else runs/<name>-<time>; a rerun goes next to the run it repeats. */
@@ -83,7 +99,8 @@ class RunCommand implements Callable<Integer> {
         Path asked = recipe.outputDir()
         if (asked != null) {
             // a recipe that names its directory is run again and again; keep every run
-            boolean used = Files.exists(asked.resolve('summary.json')) || Files.exists(asked.resolve('metrics.jsonl'))
+            // ... unless asked to resume it
+            boolean used = !resume && Files.exists(asked.resolve('summary.json')) || Files.exists(asked.resolve('metrics.jsonl'))
             return used ? asked.resolveSibling("${asked.fileName}-${stamp}") : asked
         }
         Path.of('runs', "${recipe.config().name()}-${stamp}")

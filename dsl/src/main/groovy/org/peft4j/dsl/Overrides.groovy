@@ -17,7 +17,7 @@ import java.util.regex.PatternSyntaxException
 @CompileStatic
 final class Overrides {
 
-    private static final Map<String, Class<?>> BLOCKS = [model: ModelContext, lora: LoraContext, data: DataContext,
+    private static final Map<String, Class<?>> BLOCKS = [model: ModelContext, lora: LoraContext, adalora: AdaLoraContext, data: DataContext,
                                                         train: TrainContext, output: OutputContext] as Map<String, Class<?>>
     private static final Map<String, Class<? extends Record>> VALUES = [optimizer: OptimizerConfig,
                                                                         schedule : ScheduleConfig] as Map<String, Class<? extends Record>>
@@ -108,7 +108,7 @@ final class Overrides {
     }
 
     private static boolean readable(Class<?> type) {
-        type in [int, long, double, Number, String, String[], JsonlSource, Pattern]
+        type in [int, long, double, boolean, Number, String, String[], JsonlSource, Pattern]
     }
 
     private static Object parse(Class<?> type, String text) {
@@ -116,6 +116,7 @@ final class Overrides {
             case int: return Integer.parseInt(text.trim())
             case long: return Long.parseLong(text.trim())
             case double: return Double.parseDouble(text.trim())
+            case boolean: return parseBoolean(text.trim())
             case Number: return new BigDecimal(text.trim())
             case String[]: return text.split(',')*.trim() as String[]
             // a path typed on the command line means a path from where the command runs
@@ -123,6 +124,14 @@ final class Overrides {
             case Pattern: return Pattern.compile(text)
             default: return text
         }
+    }
+
+    /** Only the words a recipe would write: Boolean.parseBoolean would read a typo as false. */
+    private static boolean parseBoolean(String text) {
+        if (text != 'true' && text != 'false') {
+            throw new NumberFormatException(text)
+        }
+        text == 'true'
     }
 
     private static String validKeys(Set<String> keys, String key) {

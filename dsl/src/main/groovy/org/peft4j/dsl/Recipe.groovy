@@ -1,5 +1,6 @@
 package org.peft4j.dsl
 
+import org.peft4j.config.ConfigException
 import org.peft4j.run.RunConfig
 
 import java.nio.file.Path
@@ -12,6 +13,17 @@ import java.nio.file.Path
  * @param params     the recipe's {@code params}, overrides applied
  * @param files      the recipe file first, then every file it starts {@code from}, as absolute paths
  * @param overrides  the {@code --set} overrides that were applied, in order
+ * @param origins    where each value was set, to place problems found later
+ * @param shownAs    the recipe as messages name it
  */
-record Recipe(RunConfig config, Path outputDir, Map<String, Object> params, List<Path> files, Map<String, String> overrides) {
+record Recipe(RunConfig config, Path outputDir, Map<String, Object> params, List<Path> files, Map<String, String> overrides,
+              Origins origins, String shownAs) {
+
+    /**
+     * Problems the runtime finds only once model and data are loaded (e.g. AdaLoRA's tinit + tfinal against the
+     * run's step count), placed at the recipe line that set the field, as load-time problems are.
+     */
+    RecipeException locate(ConfigException e) {
+        new RecipeException(e.problems().collect { String m -> origins.locate(m).format(shownAs) })
+    }
 }

@@ -57,6 +57,6 @@ final class RecipeLoader {
             List<String> lines = problems.toSorted { Origins.Problem p -> p.where().line() }.collect { it.format(file) }.unique()
             throw new RecipeException(lines)
         }
-        new Recipe(config, script.outputDir(), loading.params.asMap(), List.copyOf(loading.files), all)
+        new Recipe(config, script.outputDir(), loading.params.asMap(), List.copyOf(loading.files), all, origins, file)
     }
 }

@@ -7,6 +7,7 @@ import org.peft4j.run.RunConfig
 import org.peft4j.tensor.BackendConfig
 import org.peft4j.train.OptimizerConfig
 import org.peft4j.train.ScheduleConfig
+import org.peft4j.train.TrainConfig
 
 import java.nio.file.Path
 
@@ -29,6 +30,9 @@ abstract class RecipeScript extends Script {
     private int threads = 0
     private ModelContext model
     private LoraContext lora
+    private AdaLoraContext adalora
+    /** The adapter block given last, where a second adapter block is reported. */
+    private String lastAdapter
     private DataContext data
     private TrainContext train
     private OutputContext output
@@ -105,6 +109,12 @@ abstract class RecipeScript extends Script {
         Context.configure(block('lora'), body)
     }
 
+    /** AdaLoRA adapters (adaptive rank budget); a recipe has a lora block or an adalora block, not both. */
+    @Option
+    void adalora(@DelegatesTo(value = AdaLoraContext, strategy = Closure.DELEGATE_FIRST) Closure body) {
+        Context.configure(block('adalora'), body)
+    }
+
     @Option
     void data(@DelegatesTo(value = DataContext, strategy = Closure.DELEGATE_FIRST) Closure body) {
         Context.configure(block('data'), body)
@@ -171,6 +181,8 @@ abstract class RecipeScript extends Script {
         threads = base.threads
         model = base.model
         lora = base.lora
+        adalora = base.adalora
+        lastAdapter = base.lastAdapter
         data = base.data
         train = base.train
         output = base.output
@@ -201,11 +213,15 @@ abstract class RecipeScript extends Script {
         } else if (first == null) {
             origins.mark(block)
         }
+        if (block in ['lora', 'adalora']) {
+            lastAdapter = block
+        }
         Context c = existing(block)
         if (c == null) {
             switch (block) {
                 case 'model': c = model = new ModelContext(origins, baseDir); break
                 case 'lora': c = lora = new LoraContext(origins, baseDir); break
+                case 'adalora': c = adalora = new AdaLoraContext(origins, baseDir); break
                 case 'data': c = data = new DataContext(origins, baseDir); break
                 case 'train': c = train = new TrainContext(origins, baseDir); break
                 case 'output': c = output = new OutputContext(origins, baseDir); break
@@ -221,6 +237,7 @@ abstract class RecipeScript extends Script {
         switch (block) {
             case 'model': return model
             case 'lora': return lora
+            case 'adalora': return adalora
             case 'data': return data
             case 'train': return train
             case 'output': return output
@@ -243,8 +260,14 @@ abstract class RecipeScript extends Script {
     /** What the recipe said, as the runtime's config; not validated. */
     @PackageScope
     RunConfig build(String defaultName) {
+        // with both adapter blocks, problems() names both lines; the runtime's own message could only say "not both"
+        AdaLoraContext ada = lora == null ? adalora : null
         new RunConfig(name ?: defaultName, new BackendConfig(device, dtype, threads), model?.build(), lora?.build(),
-                data?.build(), optimizer, schedule, (train ?: new TrainContext(origins, baseDir)).build())
+                data?.build(), optimizer, schedule, trainConfig(), ada?.build())
+    }
+
+    private TrainConfig trainConfig() {
+        (train ?: new TrainContext(origins, baseDir)).build()
     }
 
     /** Problems the runtime's validation does not cover. */
@@ -263,6 +286,12 @@ abstract class RecipeScript extends Script {
             p << "threads = ${threads} must be >= 0 (0 keeps libtorch's default of one per core)".toString()
         }
         p.addAll(lora?.problems() ?: [])
+        p.addAll(adalora?.problems(trainConfig()) ?: [])
+        if (lora != null && adalora != null) {
+            String other = lastAdapter == 'lora' ? 'adalora' : 'lora'
+            p << ("${lastAdapter} { } (${origins.of(lastAdapter).format(null)}) and ${other} { } (${origins.of(other).format(null)})" +
+                    " are both given; a recipe has one adapter: remove one of the two blocks").toString()
+        }
         p.addAll(data?.problems() ?: [])
         p
     }

@@ -27,6 +27,7 @@ class RecipeTypeChecking extends AbstractTypeCheckingExtension {
             (RecipeScript) : 'the top level of a recipe',
             (ModelContext) : 'model { }',
             (LoraContext)  : 'lora { }',
+            (AdaLoraContext): 'adalora { }',
             (DataContext)  : 'data { }',
             (JsonlContext) : "jsonl('...') { }",
             (TrainContext) : 'train { }',

@@ -136,7 +136,7 @@ data { train jsonl('data/train.jsonl') }
         where:
         mistake                     | from                          | to                                  | line | hint
         'a misspelt block'          | 'lora {'                      | 'lorra {'                           | 7    | "did you mean 'lora'?"
-        'a misspelt option'         | 'r 8'                         | 'rr 8'                              | 8    | 'valid: alpha, dropout, modulesToSave, r, target'
+        'a misspelt option'         | 'r 8'                         | 'rr 8'                              | 8    | 'valid: allLinear, alpha, alphaPattern, bias, dropout, exclude, fanInFanOut, init, layersPattern, layersToTransform, modulesToSave, r, rankPattern, rsLora, target, useDora'
         'a value of the wrong type' | 'r 8'                         | "r 'eight'"                         | 8    | 'takes a whole number'
         'a rank of zero'            | 'r 8'                         | 'r 0'                               | 8    | 'lora.r = 0 must be >= 1'
         'dropout out of range'      | 'dropout 0.05'                | 'dropout 1.5'                       | 10   | 'must be in [0, 1)'
@@ -159,7 +159,7 @@ data { train jsonl('data/train.jsonl') }
 
         then:
         RecipeException e = thrown()
-        e.problems == ["${recipe}:23: unknown block or option 'trian' in the top level of a recipe; did you mean 'train'?; valid: data { }, device, dtype, from, lora { }, model { }, optimizer, output { }, params { }, recipe, schedule, threads, train { }".toString()]
+        e.problems == ["${recipe}:23: unknown block or option 'trian' in the top level of a recipe; did you mean 'train'?; valid: adalora { }, data { }, device, dtype, from, lora { }, model { }, optimizer, output { }, params { }, recipe, schedule, threads, train { }".toString()]
     }
 
     def "a recipe without a model block is refused with what to write"() {
@@ -217,7 +217,7 @@ data { train jsonl('data/train.jsonl') }
 
         where:
         key             | value   | hint
-        'train.epoch'   | '1'     | 'valid keys: train.batchSize, train.clipNorm'
+        'train.epoch'   | '1'     | 'valid keys: train.batchSize, train.bestMetric'
         'lorra.r'       | '8'     | 'lora.r'
         'lora.r'        | 'eight' | 'lora.r takes a whole number'
         'lora.r'        | '0'     | 'lora.r = 0 must be >= 1'

@@ -1,0 +1,44 @@
+// AdaLoRA on the quickstart's task: the same MiniLM, data and training, but each adapted matrix starts with
+// 12 rank triplets and a global budget prunes them to 8 per matrix on average (8 × 12 matrices = 96 triplets),
+// the quickstart LoRA's r = 8 on the same 12 query/value matrices: the same final size, placed where it matters.
+recipe 'spam-adalora'
+
+model {
+    source 'minilm'
+    task classification(labels: ['ham', 'spam'])
+}
+
+adalora {
+    initR 12
+    targetR 8
+    // 125 steps: 12 warm-up steps, pruning every 5 steps until 25 steps remain, then a frozen mask
+    tinit 12
+    tfinal 25
+    deltaT 5
+    beta1 0.85
+    beta2 0.85
+    orthReg 0.1
+    orthRegKind 'paper'
+    totalSteps 0          // 0: the run's own optimizer steps
+    alpha 16
+    dropout 0.05
+    target 'query', 'value'
+    modulesToSave 'classifier'
+}
+
+data {
+    train jsonl('data/spam/train.jsonl') { text 'text'; label 'label' }
+    valid jsonl('data/spam/valid.jsonl')
+    test  jsonl('data/spam/test.jsonl')
+    maxLength 128
+}
+
+optimizer adamW(lr: 1e-3, weightDecay: 0.01)
+schedule linear(warmup: 0.06)
+
+train {
+    epochs 1
+    batchSize 16
+    clipNorm 1.0
+    seed 42
+}
