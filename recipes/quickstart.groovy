@@ -22,7 +22,7 @@ data {
     maxLength 128
 }
 
-optimizer adamW(lr: 1e-3, weightDecay: 0.01)
+optimizer adamW(lr: 2e-3, weightDecay: 0.01)
 schedule linear(warmup: 0.06)
 
 train {
