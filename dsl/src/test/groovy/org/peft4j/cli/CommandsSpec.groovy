@@ -115,7 +115,7 @@ train { batchSize 8; maxSteps 2; seed 3 }
         c.out.toString() =~ /(?m)^lora-merged\s+inference/
         c.out.toString().contains("wrote ${json}")
         Map results = new JsonSlurper().parse(json.toFile()) as Map
-        results.cases*.name == ['lora', 'full', 'base', 'lora-unmerged', 'lora-merged']
+        results.cases*.name == ['lora', 'adalora', 'full', 'base', 'lora-unmerged', 'lora-merged']
         results.batch == 2
         results.seq_len == 16
     }

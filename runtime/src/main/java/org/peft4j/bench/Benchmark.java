@@ -10,6 +10,10 @@ import org.peft4j.data.Batch;
 import org.peft4j.models.bert.BertConfig;
 import org.peft4j.models.bert.BertForSequenceClassification;
 import org.peft4j.nn.Parameter;
+import org.peft4j.peft.adalora.AdaLoraConfig;
+import org.peft4j.peft.adalora.AdaLoraHook;
+import org.peft4j.peft.adalora.AdaLoraInjector;
+import org.peft4j.train.StepHook;
 import org.peft4j.peft.lora.LoraConfig;
 import org.peft4j.peft.lora.LoraInjector;
 import org.peft4j.peft.lora.LoraLinear;
@@ -63,9 +67,9 @@ public final class Benchmark {
         }
     }
 
-    /** Something that adapts a freshly loaded model for training (and returns a per-step hook, or null). */
+    /** Something that adapts a freshly loaded model for training (and returns its per-step hook, or null). */
     public interface Adapter {
-        Runnable apply(BertForSequenceClassification model, NDManager manager);
+        StepHook apply(BertForSequenceClassification model, NDManager manager, int steps);
     }
 
     private final Options options;
@@ -105,7 +109,8 @@ public final class Benchmark {
     public Case training(String name, Adapter adapter) throws IOException {
         resetPeakRss();
         BertForSequenceClassification model = BertForSequenceClassification.fromPretrained(options.modelDir(), 2, 42);
-        Runnable afterBackward = adapter.apply(model, manager);
+        StepHook hook = adapter.apply(model, manager, options.warmup() + options.repeats());
+        int[] step = {0};
         List<Parameter> trainable = new ArrayList<>();
         model.namedParameters().values().forEach(p -> {
             if (p.trainable()) {
@@ -119,16 +124,21 @@ public final class Benchmark {
             Batch batch = batch(manager);
             Timing t = Timing.measure(options.warmup(), options.repeats(), () -> {
                 try (StepScope s = new StepScope()) {
+                    step[0]++;
                     try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
                         NDArray loss = task.loss(batch);
-                        gc.backward(loss);
+                        NDArray extra = hook == null ? null : hook.extraLoss();
+                        gc.backward(extra == null ? loss : loss.add(extra));
                         loss.getFloat();
                     }
-                    if (afterBackward != null) {
-                        afterBackward.run();
+                    if (hook != null) {
+                        hook.afterBackward(step[0]);
                     }
                     GradientClipping.clip(trainable, 1.0);
                     opt.step(1e-4);
+                    if (hook != null) {
+                        hook.afterOptimizerStep(step[0]);
+                    }
                     opt.zeroGrad();
                 }
             });
@@ -167,16 +177,46 @@ public final class Benchmark {
 
     /** LoRA r on query and value, the classifier trained in full (the quickstart's adapter). */
     public Adapter lora() {
-        return (model, m) -> {
+        return (model, m, steps) -> {
             LoraInjector.inject(model, LoraConfig.of(options.r(), 2.0 * options.r(), 0.0, List.of("query", "value"),
                     List.of("classifier")), m);
             return null;
         };
     }
 
+    /**
+     * AdaLoRA on query and value at the same final budget as {@link #lora()} (targetR = r, initR = 1.5 r),
+     * with the regularizer, importance updates every step and masking every step: its full per-step cost.
+     */
+    public Adapter adalora() {
+        return (model, m, steps) -> {
+            int r = options.r();
+            AdaLoraConfig c = AdaLoraConfig.builder().initR(r + r / 2).targetR(r).tinit(0).tfinal(0).deltaT(1)
+                    .totalSteps(steps + 1).alpha(2.0 * r).dropout(0).orthReg(0.1)
+                    .targets(List.of("query", "value")).modulesToSave(List.of("classifier")).build();
+            AdaLoraHook h = AdaLoraInjector.inject(model, c, m).hook(steps + 1);
+            return new StepHook() {
+                @Override
+                public NDArray extraLoss() {
+                    return h.extraLoss();
+                }
+
+                @Override
+                public void afterBackward(int step) {
+                    h.afterBackward(step);
+                }
+
+                @Override
+                public void afterOptimizerStep(int step) {
+                    h.afterOptimizerStep(step);
+                }
+            };
+        };
+    }
+
     /** Every parameter trains. */
     public static Adapter full() {
-        return (model, m) -> {
+        return (model, m, steps) -> {
             model.setTrainable(true);
             return null;
         };
@@ -223,6 +263,7 @@ public final class Benchmark {
         List<Case> cases = new ArrayList<>();
         log.printf("training steps, batch %d x %d tokens%n", options.batch(), options.seqLen());
         cases.add(training("lora", lora()));
+        cases.add(training("adalora", adalora()));
         for (Map.Entry<String, Adapter> e : extraTraining.entrySet()) {
             cases.add(training(e.getKey(), e.getValue()));
         }
