@@ -33,7 +33,7 @@ data {
     maxLength 128
 }
 
-optimizer adamW(lr: 1e-3, weightDecay: 0.01)
+optimizer adamW(lr: 2e-3, weightDecay: 0.01)   // as the quickstart, for a like-for-like comparison
 schedule linear(warmup: 0.06)
 
 train {
