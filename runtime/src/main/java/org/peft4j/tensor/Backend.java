@@ -40,7 +40,7 @@ public final class Backend {
 
     /**
      * Starts the engine with these settings. A second call with another device or dtype replaces
-     * the settings; the thread count is taken from the first start only.
+     * the settings; a thread count given here replaces the current one.
      */
     public static synchronized Backend start(BackendConfig config) {
         // Nothing is downloaded at run time: libtorch comes from the pytorch-native-cpu jar.
@@ -49,11 +49,8 @@ public final class Backend {
             System.setProperty("ai.djl.pytorch.num_threads", Integer.toString(config.threads()));
             System.setProperty("ai.djl.pytorch.num_interop_threads", "1");
         }
-        boolean first = instance == null;
         Engine engine = Engine.getEngine("PyTorch");
-        // Threads are fixed by the first start only: changing the intra-op pool after ops have run
-        // produced non-finite gradients later in the same process (seen in the test suite).
-        if (first && config.threads() > 0 && JniUtils.getNumThreads() != config.threads()) {
+        if (config.threads() > 0 && JniUtils.getNumThreads() != config.threads()) {
             JniUtils.setNumThreads(config.threads());
         }
         Device device = resolveDevice(engine, config.device());
