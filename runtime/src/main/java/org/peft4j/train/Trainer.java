@@ -70,13 +70,13 @@ public final class Trainer {
         return config.maxSteps() > 0 ? Math.min(all, config.maxSteps()) : all;
     }
 
-    /** Trains from the beginning. */
     /** Calls {@code hook} inside every optimizer step; returns this trainer. */
     public Trainer withHook(StepHook hook) {
         this.hook = hook == null ? new StepHook() { } : hook;
         return this;
     }
 
+    /** Trains from the beginning. */
     public Result fit(BatchSource data, LrSchedule schedule, Evaluation eval) {
         return fit(data, schedule, eval, TrainState.start());
     }

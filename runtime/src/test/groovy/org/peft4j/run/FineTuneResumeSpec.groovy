@@ -41,43 +41,48 @@ class FineTuneResumeSpec extends Specification {
         MessageDigest.getInstance('SHA-256').digest(Files.readAllBytes(f)).encodeHex().toString()
     }
 
+    /** A child JVM running {@link TinyFineTune}'s main: a fresh process, as a user's run is. */
+    Process child(Path out, Path train, Path valid, boolean resume) {
+        def java = Path.of(System.getProperty('java.home'), 'bin', 'java').toString()
+        def cmd = [java, '-Dai.djl.offline=true', '-Xmx2g', '-cp', System.getProperty('java.class.path'),
+                   TinyFineTune.name, out.toString(), train.toString(), valid.toString()] + (resume ? ['resume'] : [])
+        new ProcessBuilder(cmd).redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.appendTo(tmp.resolve('child.log').toFile())).start()
+    }
+
     def "a run killed with SIGKILL and resumed gives exactly the loss sequence and adapter of the uninterrupted run"() {
         given:
         def train = head('train', 60)
         def valid = head('valid', 16)
         def config = TinyFineTune.config(train, valid)
 
-        and: 'the uninterrupted run'
+        and: 'the uninterrupted run, like every run here in a process of its own as a user runs it'
         def whole = tmp.resolve('whole')
-        FineTune.run(config, new RunOptions(whole, null, false), TrainingListener.NONE)
+        assert child(whole, train, valid, false).waitFor(300, TimeUnit.SECONDS)
         def expected = trainLosses(whole)
 
         when: 'the same run in a child JVM, killed once metrics.jsonl shows a step past the checkpoint of step 4'
         def killed = tmp.resolve('killed')
-        def java = Path.of(System.getProperty('java.home'), 'bin', 'java').toString()
-        def child = new ProcessBuilder(java, '-Dai.djl.offline=true', '-Xmx2g', '-cp', System.getProperty('java.class.path'),
-                TinyFineTune.name, killed.toString(), train.toString(), valid.toString())
-                .redirectErrorStream(true).redirectOutput(tmp.resolve('child.log').toFile()).start()
+        def killedProcess = child(killed, train, valid, false)
         long deadline = System.currentTimeMillis() + 300_000
-        while (lastStep(killed) < 5 && child.alive && System.currentTimeMillis() < deadline) {
+        while (lastStep(killed) < 5 && killedProcess.alive && System.currentTimeMillis() < deadline) {
             Thread.sleep(50)
         }
         int stepAtKill = lastStep(killed)
-        child.destroyForcibly().waitFor(30, TimeUnit.SECONDS)
+        killedProcess.destroyForcibly().waitFor(30, TimeUnit.SECONDS)
 
         then: 'it died mid-run, with a checkpoint behind it'
         stepAtKill >= 5 && stepAtKill < 12
         !Files.exists(killed.resolve('summary.json'))
         Files.isDirectory(killed.resolve('checkpoints'))
 
-        when: 'the run is resumed in this JVM'
-        List<String> phases = []
-        def resumed = FineTune.run(config, new RunOptions(killed, null, false, true),
-                new TrainingListener() { void onPhase(String m) { phases << m } })
+        when: 'the run is resumed in a new process'
+        def resumer = child(killed, train, valid, true)
+        resumer.waitFor(300, TimeUnit.SECONDS)
 
         then: 'the loss sequence is the same doubles, step for step, and so is the adapter'
-        phases.any { it.startsWith('resuming from ' + killed.resolve('checkpoints')) }
-        resumed.steps() == 12
+        resumer.exitValue() == 0
+        JSON.readTree(killed.resolve('summary.json').toFile()).path('steps').asInt() == 12
         expected.size() == 12
         trainLosses(killed) == expected
         sha256(killed.resolve('adapter/adapter_model.safetensors')) == sha256(whole.resolve('adapter/adapter_model.safetensors'))

@@ -31,8 +31,10 @@ final class TinyFineTune {
                 new TrainConfig(2, 8, 1, 1.0, 42, 6, 0, 16).withCheckpoints(2, 2))
     }
 
+    /** args: run directory, train file, valid file[, "resume"]. */
     static void main(String[] args) {
-        FineTune.run(config(Path.of(args[1]), Path.of(args[2])), new RunOptions(Path.of(args[0]), null, false),
+        boolean resume = args.length > 3 && args[3] == 'resume'
+        FineTune.run(config(Path.of(args[1]), Path.of(args[2])), new RunOptions(Path.of(args[0]), null, false, resume),
                 TrainingListener.NONE)
     }
 }
