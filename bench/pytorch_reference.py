@@ -81,7 +81,7 @@ class Classifier(nn.Module):
         eps = cfg.get("layer_norm_eps", 1e-12)
         self.word = nn.Embedding(cfg["vocab_size"], h)
         self.pos = nn.Embedding(cfg["max_position_embeddings"], h)
-        self.type = nn.Embedding(cfg["type_vocab_size"], h)
+        self.token_type = nn.Embedding(cfg["type_vocab_size"], h)
         self.ln = nn.LayerNorm(h, eps=eps)
         self.drop = nn.Dropout(0.1)
         self.layers = nn.ModuleList(Layer(h, cfg["num_attention_heads"], cfg["intermediate_size"], eps)
@@ -93,7 +93,7 @@ class Classifier(nn.Module):
         with torch.no_grad():
             self.word.weight.copy_(g("embeddings.word_embeddings.weight"))
             self.pos.weight.copy_(g("embeddings.position_embeddings.weight"))
-            self.type.weight.copy_(g("embeddings.token_type_embeddings.weight"))
+            self.token_type.weight.copy_(g("embeddings.token_type_embeddings.weight"))
             self.ln.weight.copy_(g("embeddings.LayerNorm.weight")); self.ln.bias.copy_(g("embeddings.LayerNorm.bias"))
             for i, L in enumerate(self.layers):
                 p = f"encoder.layer.{i}."
@@ -106,7 +106,7 @@ class Classifier(nn.Module):
 
     def forward(self, ids, attn):
         B, T = ids.shape
-        x = self.word(ids) + self.pos(torch.arange(T)) + self.type(torch.zeros_like(ids))
+        x = self.word(ids) + self.pos(torch.arange(T)) + self.token_type(torch.zeros_like(ids))
         x = self.drop(self.ln(x))
         mask = (1.0 - attn[:, None, None, :].float()) * torch.finfo(torch.float32).min
         for L in self.layers:
