@@ -7,13 +7,15 @@ package org.peft4j.generate;
  * @param text       their text, cut before a stop string; null when generating ids without a tokenizer
  * @param stopReason why it ended
  * @param seconds    wall time of the decoding loop
+ * @param firstTokenSeconds wall time until the first new token was chosen: reading the prompt and
+ *                   one step, what a user waits before anything appears; 0 when no step ran
  */
-public record Generation(int[] ids, String text, StopReason stopReason, double seconds) {
+public record Generation(int[] ids, String text, StopReason stopReason, double seconds, double firstTokenSeconds) {
 
     /** Why a generation ended. */
     public enum StopReason { MAX_NEW_TOKENS, STOP_TOKEN, STOP_STRING, MAX_POSITIONS }
 
-    /** New tokens per second. */
+    /** New tokens per second, over the whole loop (the prompt's reading included). */
     public double tokensPerSecond() {
         return seconds == 0 ? 0 : ids.length / seconds;
     }

@@ -49,6 +49,7 @@ public final class Generator {
         Generation.StopReason reason = Generation.StopReason.MAX_NEW_TOKENS;
         String text = null;
         long start = System.nanoTime();
+        long firstToken = -1;
         try (KvCache cache = config.useCache() ? model.newCache() : null) {
             while (produced < config.maxNewTokens()) {
                 if (length >= model.maxPositions()) {
@@ -67,6 +68,9 @@ public final class Generator {
                     NDArray ids = manager.create(input).reshape(1, input.length);           // (1, T)
                     NDArray logits = model.forward(ids, null, null, cache);                 // (1, T, V)
                     next = sampler.next(logits.get(0, input.length - 1));                   // (V) -> id
+                }
+                if (firstToken < 0) {
+                    firstToken = System.nanoTime();
                 }
                 if (config.stopTokenIds().contains(next)) {
                     reason = Generation.StopReason.STOP_TOKEN;
@@ -90,7 +94,7 @@ public final class Generator {
         if (tokenizer != null && text == null) {
             text = tokenizer.decode(newIds);
         }
-        return new Generation(newIds, text, reason, seconds);
+        return new Generation(newIds, text, reason, seconds, firstToken < 0 ? 0 : (firstToken - start) / 1e9);
     }
 
     private static int firstStop(String text, GenerationConfig config) {

@@ -36,6 +36,12 @@ public final class Conv1D extends Module implements LinearLayer {
         return x.matMul(weight().value()).add(bias().value());
     }
 
+    /** The weight is [in, out]. */
+    @Override
+    public boolean fanInFanOut() {
+        return true;
+    }
+
     @Override
     public long inFeatures() {
         return in;

@@ -111,7 +111,8 @@ public final class AdaLoraFiles {
             c.modulesToSave().forEach(save::add);
         }
         n.put("bias", "none");
-        n.put("fan_in_fan_out", false);
+        // the layers' own layout (GPT-2's Conv1D: [in, out]), as PEFT saves it after setting it for Conv1D
+        n.put("fan_in_fan_out", !model.layers().isEmpty() && model.layers().values().stream().allMatch(SvdLinear::fanInFanOut));
         n.put("init_lora_weights", true);
         n.put("inference_mode", true);
         // not a PEFT field: which R the run used, so that a peft4j run can be reproduced

@@ -2,7 +2,6 @@ package org.peft4j.peft.adalora;
 
 import ai.djl.ndarray.NDManager;
 import org.peft4j.config.ConfigException;
-import org.peft4j.nn.Linear;
 import org.peft4j.nn.Module;
 import org.peft4j.peft.lora.LoraInjector;
 
@@ -15,7 +14,9 @@ import java.util.function.BiFunction;
 /**
  * Puts {@link SvdLinear} layers of rank initR in place of the target linears (matched exactly as
  * for LoRA, by {@link LoraInjector#matchTargets}), freezes everything else and unfreezes the
- * modules to save.
+ * modules to save. A target is any linear-like layer: a {@link org.peft4j.nn.Linear}, or GPT-2's
+ * Conv1D, whose [in, out] layout the layer itself declares (as for LoRA, PEFT's fan_in_fan_out is
+ * taken from the layer, so AdaLoRA needs no such setting).
  */
 public final class AdaLoraInjector {
 
@@ -28,14 +29,14 @@ public final class AdaLoraInjector {
     }
 
     /** Injection with a layer factory per module path (loading builds layers at their saved ranks). */
-    static AdaLoraModel inject(Module root, AdaLoraConfig config, BiFunction<String, Linear, SvdLinear> factory) {
+    static AdaLoraModel inject(Module root, AdaLoraConfig config, BiFunction<String, Module, SvdLinear> factory) {
         Map<String, Module> modules = root.namedModules();
         List<String> targets = LoraInjector.matchTargets(modules, config.targetMatching());
 
         root.setTrainable(false);
         Map<String, SvdLinear> adapted = new LinkedHashMap<>();
         for (String path : targets) {
-            SvdLinear layer = factory.apply(path, (Linear) modules.get(path));
+            SvdLinear layer = factory.apply(path, modules.get(path));
             layer.adapterParameters().values().forEach(p -> p.setTrainable(true));
             parentOf(root, path).replaceChild(lastPart(path), layer);
             adapted.put(path, layer);
@@ -61,12 +62,12 @@ public final class AdaLoraInjector {
         return new AdaLoraModel(root, config, adapted, saved);
     }
 
-    private static Module parentOf(Module root, String path) {
+    static Module parentOf(Module root, String path) {
         int dot = path.lastIndexOf('.');
         return dot < 0 ? root : root.module(path.substring(0, dot));
     }
 
-    private static String lastPart(String path) {
+    static String lastPart(String path) {
         return path.substring(path.lastIndexOf('.') + 1);
     }
 }

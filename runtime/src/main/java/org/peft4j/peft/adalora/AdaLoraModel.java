@@ -22,6 +22,7 @@ public final class AdaLoraModel {
     private final Map<String, Module> modulesToSave;
     private final OrthogonalRegularizer regularizer;
     private RankAllocator allocator;
+    private boolean unloaded;
 
     AdaLoraModel(Module root, AdaLoraConfig config, Map<String, SvdLinear> layers, Map<String, Module> modulesToSave) {
         this.root = root;
@@ -125,10 +126,31 @@ public final class AdaLoraModel {
     }
 
     public void merge() {
+        checkLoaded();
         layers.values().forEach(SvdLinear::merge);
     }
 
     public void unmerge() {
+        checkLoaded();
         layers.values().forEach(SvdLinear::unmerge);
+    }
+
+    /**
+     * Merges every layer into its base weight and puts each base layer back where its adapter was
+     * (a Conv1D keeps its [in, out] weight); returns the root, now a plain model. This AdaLoraModel
+     * cannot be used afterwards.
+     */
+    public Module mergeAndUnload() {
+        merge();
+        layers.forEach((path, layer) ->
+                AdaLoraInjector.parentOf(root, path).replaceChild(AdaLoraInjector.lastPart(path), layer.baseLayer()));
+        unloaded = true;
+        return root;
+    }
+
+    private void checkLoaded() {
+        if (unloaded) {
+            throw new IllegalStateException("this AdaLoraModel was merged and unloaded; use the returned plain model");
+        }
     }
 }

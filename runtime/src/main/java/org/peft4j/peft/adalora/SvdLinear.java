@@ -31,21 +31,26 @@ import java.util.Map;
  * loading. We do the same, so that PEFT's adapters give PEFT's outputs here. PEFT divides by
  * ranknum + 1e-5 (a relative difference of about 1e-6); we divide by ranknum, which is never 0
  * because init_r ≥ 1. A layer whose triplets are all pruned (rank 0 after loading) adds nothing.
+ *
+ * <p>The base is any {@link LinearLayer} with a 2-D weight: a {@link Linear} ([out, in]) or GPT-2's
+ * Conv1D ([in, out], {@link LinearLayer#fanInFanOut()}). P, Λ and Q have the same shapes for both,
+ * as in PEFT; only merging writes ΔW transposed into an [in, out] weight.
  */
 public final class SvdLinear extends Module implements LinearLayer {
 
     private final int r;
     private final double ranknum;
     private final double alpha;
+    private final boolean fanInFanOut;
     private NDArray mask;
     private boolean merged;
 
     /** A fresh layer of rank {@code r}: P, Q ~ N(0, 0.02²) as PEFT's {@code reset_lora_parameters}, Λ = 0. */
-    public SvdLinear(Linear base, int r, double alpha, double dropout, NDManager manager) {
+    public SvdLinear(Module base, int r, double alpha, double dropout, NDManager manager) {
         this(base, r, r, alpha, dropout, manager);
         if (r > 0) {
-            lora("lora_A").set(manager.randomNormal(0f, 0.02f, new Shape(r, base.inFeatures()), DataType.FLOAT32));
-            lora("lora_B").set(manager.randomNormal(0f, 0.02f, new Shape(base.outFeatures(), r), DataType.FLOAT32));
+            lora("lora_A").set(manager.randomNormal(0f, 0.02f, new Shape(r, inFeatures()), DataType.FLOAT32));
+            lora("lora_B").set(manager.randomNormal(0f, 0.02f, new Shape(outFeatures(), r), DataType.FLOAT32));
         }
     }
 
@@ -53,18 +58,22 @@ public final class SvdLinear extends Module implements LinearLayer {
      * A layer of rank {@code r} whose scale is α / {@code ranknum} (a loaded, pruned layer keeps the
      * ranknum of the layer it was pruned from); all parameters start at zero.
      */
-    public SvdLinear(Linear base, int r, double ranknum, double alpha, double dropout, NDManager manager) {
+    public SvdLinear(Module base, int r, double ranknum, double alpha, double dropout, NDManager manager) {
         if (r < 0 || ranknum <= 0) {
             throw new IllegalArgumentException("rank " + r + " must be >= 0 and ranknum " + ranknum + " > 0");
+        }
+        if (!(base instanceof LinearLayer linear) || base.parameters().get("weight") == null) {
+            throw new IllegalArgumentException(base.getClass().getSimpleName() + " is not a linear layer with a weight");
         }
         this.r = r;
         this.ranknum = ranknum;
         this.alpha = alpha;
+        this.fanInFanOut = linear.fanInFanOut();
         addChild("base_layer", base);
         addChild("lora_dropout", new Dropout((float) dropout));
-        addParameter("lora_A", new Parameter(manager.zeros(new Shape(r, base.inFeatures()), DataType.FLOAT32)));
+        addParameter("lora_A", new Parameter(manager.zeros(new Shape(r, linear.inFeatures()), DataType.FLOAT32)));
         addParameter("lora_E", new Parameter(manager.zeros(new Shape(r, 1), DataType.FLOAT32)));
-        addParameter("lora_B", new Parameter(manager.zeros(new Shape(base.outFeatures(), r), DataType.FLOAT32)));
+        addParameter("lora_B", new Parameter(manager.zeros(new Shape(linear.outFeatures(), r), DataType.FLOAT32)));
         mask = manager.ones(new Shape(r, 1), DataType.FLOAT32);
         NDScope.unregister(mask);
     }
@@ -73,8 +82,29 @@ public final class SvdLinear extends Module implements LinearLayer {
         return parameters().get(name);
     }
 
+    /** The wrapped layer as a {@link Linear}; see {@link #baseLayer()} for other linear-like layers. */
     public Linear base() {
-        return (Linear) child("base_layer");
+        Module b = child("base_layer");
+        if (!(b instanceof Linear l)) {
+            throw new IllegalStateException("the base layer is a " + b.getClass().getSimpleName() + ", not a Linear; use baseLayer()");
+        }
+        return l;
+    }
+
+    /** The wrapped layer, whatever its class. */
+    public Module baseLayer() {
+        return child("base_layer");
+    }
+
+    /** The base layer's weight as stored: [out, in], or [in, out] when {@link #fanInFanOut()}. */
+    public Parameter baseWeight() {
+        return baseLayer().parameters().get("weight");
+    }
+
+    /** The base weight is stored [in, out] (GPT-2's Conv1D). */
+    @Override
+    public boolean fanInFanOut() {
+        return fanInFanOut;
     }
 
     /** Q, [r, in]. */
@@ -161,7 +191,7 @@ public final class SvdLinear extends Module implements LinearLayer {
 
     @Override
     public NDArray forward(NDArray x) {
-        NDArray h = base().forward(x);
+        NDArray h = ((LinearLayer) baseLayer()).forward(x);
         if (merged || r == 0) {
             return h;
         }
@@ -183,19 +213,28 @@ public final class SvdLinear extends Module implements LinearLayer {
         return merged;
     }
 
+    /** ΔW in the base weight's layout: [out, in], or its transpose [in, out] (PEFT's {@code transpose(·, fan_in_fan_out)}). */
+    private NDArray storedDelta() {
+        NDArray d = delta();
+        return fanInFanOut ? d.transpose() : d;
+    }
+
     /** Folds ΔW into the base weight; refuses if the result is not finite. */
     public void merge() {
         if (merged || r == 0) {
             // a rank-0 layer has ΔW = 0: nothing to fold in
             return;
         }
-        NDArray w = base().weight().value();
-        NDArray mergedW = w.add(delta());
+        NDArray mergedW;
+        try (NDScope scope = new NDScope()) {
+            mergedW = baseWeight().value().add(storedDelta());
+            NDScope.unregister(mergedW);
+        }
         if (!mergedW.isInfinite().logicalOr(mergedW.isNaN()).none().getBoolean()) {
             mergedW.close();
             throw new IllegalStateException("merging the AdaLoRA adapter gives non-finite weights; the adapter is left unmerged");
         }
-        base().weight().set(mergedW);
+        baseWeight().set(mergedW);
         merged = true;
     }
 
@@ -204,17 +243,22 @@ public final class SvdLinear extends Module implements LinearLayer {
         if (!merged) {
             return;
         }
-        base().weight().set(base().weight().value().sub(delta()));
+        NDArray restored;
+        try (NDScope scope = new NDScope()) {
+            restored = baseWeight().value().sub(storedDelta());
+            NDScope.unregister(restored);
+        }
+        baseWeight().set(restored);
         merged = false;
     }
 
     @Override
     public long inFeatures() {
-        return base().inFeatures();
+        return ((LinearLayer) baseLayer()).inFeatures();
     }
 
     @Override
     public long outFeatures() {
-        return base().outFeatures();
+        return ((LinearLayer) baseLayer()).outFeatures();
     }
 }

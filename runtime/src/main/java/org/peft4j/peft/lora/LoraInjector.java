@@ -29,6 +29,8 @@ public final class LoraInjector {
     /** The output heads that {@code allLinear} leaves alone, as PEFT leaves the output layer. */
     public static final Set<String> OUTPUT_HEADS = Set.of("classifier", "lm_head", "score");
 
+    private static final System.Logger LOG = System.getLogger(LoraInjector.class.getName());
+
     private LoraInjector() {
     }
 
@@ -40,7 +42,7 @@ public final class LoraInjector {
         Map<String, Module> saved = modulesToSave(root, config);
         root.setTrainable(false);
         Map<String, LoraLinear> adapted = addAdapter(root, LoraLinear.DEFAULT, config, manager);
-        LoraModel model = new LoraModel(root, manager, LoraLinear.DEFAULT, config, adapted, saved);
+        LoraModel model = new LoraModel(root, manager, LoraLinear.DEFAULT, recorded(config, adapted), adapted, saved);
         model.markTrainable();
         return model;
     }
@@ -54,21 +56,24 @@ public final class LoraInjector {
         Map<String, Module> modules = root.namedModules();
         List<String> targets = matchTargets(modules, config);
         checkLayers(modules, targets, config);
+        warnOfLayout(modules, targets, config);
         Map<String, LoraLinear> adapted = new LinkedHashMap<>();
         for (String path : targets) {
             Module m = modules.get(path);
             Module base = baseOf(m);
+            // the layer knows how its weight is stored; the config's fanInFanOut cannot overrule it (see warnOfLayout)
+            boolean fanInFanOut = ((LinearLayer) base).fanInFanOut();
             int r = config.rankFor(path);
             double alpha = config.alphaFor(path);
             LoraAdapter adapter = LoraAdapter.create(name, (LinearLayer) base, base.parameters().get("weight"),
-                    config.fanInFanOut(), r, alpha, config.scaling(r, alpha), config.dropout(), config.init(),
+                    fanInFanOut, r, alpha, config.scaling(r, alpha), config.dropout(), config.init(),
                     config.useDora(), manager);
             LoraLinear layer;
             if (m instanceof LoraLinear l) {
                 l.addAdapter(adapter);
                 layer = l;
             } else {
-                layer = new LoraLinear(base, config.fanInFanOut(), adapter);
+                layer = new LoraLinear(base, fanInFanOut, adapter);
                 parentOf(root, path).replaceChild(lastPart(path), layer);
             }
             adapted.put(path, layer);
@@ -77,9 +82,42 @@ public final class LoraInjector {
     }
 
     /**
-     * Checks, for every target before any is touched, that the weight layout is the one
-     * {@code fanInFanOut} says, and that PiSSA's rank fits (it takes r singular vectors, so r
-     * cannot pass min(in, out)).
+     * PEFT, finding a Conv1D under {@code fan_in_fan_out = false} (or a Linear under true), warns,
+     * uses the layer's layout and sets the field to it. We take each layer's layout from the layer
+     * as well, rather than refuse: there is one right value per layer and the layer knows it, a
+     * single flag cannot describe a model that mixes the two layouts, and PEFT's files load as PEFT
+     * loads them. The warning stays, so a recipe that says otherwise learns it is being overruled.
+     */
+    private static void warnOfLayout(Map<String, Module> modules, List<String> targets, LoraConfig config) {
+        List<String> overruled = targets.stream()
+                .filter(p -> ((LinearLayer) baseOf(modules.get(p))).fanInFanOut() != config.fanInFanOut()).toList();
+        if (!overruled.isEmpty()) {
+            LOG.log(System.Logger.Level.WARNING, "lora.fanInFanOut = {0}, but {1} store their weight as {2};"
+                    + " using the layers'' layout, as PEFT does", config.fanInFanOut(), overruled,
+                    config.fanInFanOut() ? "[out, in]" : "[in, out] (GPT-2's Conv1D)");
+        }
+    }
+
+    /**
+     * The config to record (and save) for an adapter on {@code layers}: when they all store their
+     * weight one way, fanInFanOut says that way, as the file PEFT writes after its warning says.
+     */
+    static LoraConfig recorded(LoraConfig config, Map<String, LoraLinear> layers) {
+        boolean allInOut = !layers.isEmpty() && layers.values().stream().allMatch(LoraLinear::fanInFanOut);
+        boolean noneInOut = layers.values().stream().noneMatch(LoraLinear::fanInFanOut);
+        if (allInOut && !config.fanInFanOut()) {
+            return config.toBuilder().fanInFanOut(true).build();
+        }
+        if (noneInOut && config.fanInFanOut()) {
+            return config.toBuilder().fanInFanOut(false).build();
+        }
+        return config;
+    }
+
+    /**
+     * Checks, for every target before any is touched, that the weight has the shape its layer's
+     * layout ({@link LinearLayer#fanInFanOut()}) says, and that PiSSA's rank fits (it takes r
+     * singular vectors, so r cannot pass min(in, out)).
      */
     static void checkLayers(Map<String, Module> modules, List<String> targets, LoraConfig config) {
         List<String> problems = new ArrayList<>();
@@ -89,15 +127,11 @@ public final class LoraInjector {
             long[] w = baseOf(m).parameters().get("weight").value().getShape().getShape();
             long in = base.inFeatures();
             long out = base.outFeatures();
-            if (m instanceof LoraLinear l && l.fanInFanOut() != config.fanInFanOut()) {
-                problems.add("lora.fanInFanOut = " + config.fanInFanOut() + " for " + path + ", but the adapters already on it"
-                        + " use " + l.fanInFanOut() + "; a layer's weight layout is one or the other");
-            } else if (in != out && config.fanInFanOut() && !(w[0] == in && w[1] == out)) {
-                problems.add("lora.fanInFanOut = true, but " + path + " stores its weight as " + java.util.Arrays.toString(w)
-                        + " = [out, in]; set fanInFanOut false");
-            } else if (in != out && !config.fanInFanOut() && !(w[0] == out && w[1] == in)) {
-                problems.add("lora.fanInFanOut = false, but " + path + " stores its weight as " + java.util.Arrays.toString(w)
-                        + " = [in, out] (GPT-2's Conv1D layout); set fanInFanOut true");
+            boolean inOut = base.fanInFanOut();
+            if (!(inOut ? w[0] == in && w[1] == out : w[0] == out && w[1] == in)) {
+                problems.add(path + " (" + baseOf(m).getClass().getSimpleName() + ", " + in + " → " + out + ") says its weight"
+                        + " is stored " + (inOut ? "[in, out]" : "[out, in]") + " but it is " + java.util.Arrays.toString(w)
+                        + "; its fanInFanOut() is wrong");
             }
             long limit = Math.min(in, out);
             if (config.init() == LoraInit.PISSA && config.rankFor(path) > limit) {

@@ -172,6 +172,8 @@ public final class LoraLinear extends Module implements LinearLayer {
         return baseLayer().parameters().get("bias");
     }
 
+    /** The base weight is stored [in, out] (GPT-2's Conv1D). */
+    @Override
     public boolean fanInFanOut() {
         return fanInFanOut;
     }

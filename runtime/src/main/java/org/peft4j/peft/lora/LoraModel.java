@@ -132,7 +132,7 @@ public final class LoraModel {
             }
         });
         modulesToSave.putAll(saved);
-        configs.put(name, config);
+        configs.put(name, LoraInjector.recorded(config, added));
         markTrainable();
     }
 

@@ -25,6 +25,8 @@ class Conv1D extends Module implements LinearLayer {
         x.matMul(parameters().weight.value()).add(parameters().bias.value())
     }
 
+    boolean fanInFanOut() { true }
+
     long inFeatures() { inF }
 
     long outFeatures() { outF }
