@@ -17,7 +17,8 @@ import java.util.concurrent.Callable
 /** Continues a prompt with a Llama-family or GPT-2 model, its adapter optional. */
 @Command(name = 'generate', mixinStandardHelpOptions = true, versionProvider = Main.Version,
         description = ['Continue a prompt with a causal language model (llama, mistral, qwen2 or gpt2 by config.json\'s model_type)',
-                'and print the new text; the token count and tokens/s go to stderr. Greedy unless --temperature > 0.',
+                'and print the new text; the token count, tokens/s and the time to the first token go to stderr.',
+                'Greedy unless --temperature > 0.',
                 'Decoding stops at --max-new-tokens, at a --stop string (cut from the text) or at config.json\'s eos_token_id.'],
         footer = ['', 'Examples:', '  peft4j generate --model ~/models/TinyLlama-1.1B --prompt "The capital of France is" --max-new-tokens 16',
                 '  peft4j generate --model ~/models/gpt2 --prompt "Once upon a time" --temperature 0.8 --top-p 0.95 --seed 7',
@@ -90,8 +91,10 @@ class GenerateCommand implements Callable<Integer> {
         out.println(g.text())
         out.flush()
         PrintWriter err = spec.commandLine().err
-        err.println(String.format(Locale.ROOT, '%d new tokens in %.2f s, %.1f tokens/s (stop: %s)',
-                g.ids().length, g.seconds(), g.tokensPerSecond(), g.stopReason().name().toLowerCase(Locale.ROOT).replace('_', ' ')))
+        // time to first token is the prompt's reading plus one step: what a user waits before any text
+        err.println(String.format(Locale.ROOT, '%d new tokens in %.2f s, %.1f tokens/s, first token after %.3f s (stop: %s; KV cache %s)',
+                g.ids().length, g.seconds(), g.tokensPerSecond(), g.firstTokenSeconds(),
+                g.stopReason().name().toLowerCase(Locale.ROOT).replace('_', ' '), noCache ? 'off' : 'on'))
         err.flush()
         0
     }

@@ -62,6 +62,7 @@ class GeneratorSpec extends Specification {
         cached.ids() as List == greedyByHand(PROMPT, 12)
         uncached.ids() as List == cached.ids() as List
         cached.stopReason() == Generation.StopReason.MAX_NEW_TOKENS
+        [cached, uncached].every { it.firstTokenSeconds() > 0 && it.firstTokenSeconds() <= it.seconds() }
     }
 
     def "sampling is repeatable with a seed, and top-k = 1 is greedy"() {
