@@ -92,9 +92,9 @@ class GenerateCommand implements Callable<Integer> {
         out.flush()
         PrintWriter err = spec.commandLine().err
         // time to first token is the prompt's reading plus one step: what a user waits before any text
-        err.println(String.format(Locale.ROOT, '%d new tokens in %.2f s, %.1f tokens/s, first token after %.3f s (stop: %s; KV cache %s)',
-                g.ids().length, g.seconds(), g.tokensPerSecond(), g.firstTokenSeconds(),
-                g.stopReason().name().toLowerCase(Locale.ROOT).replace('_', ' '), noCache ? 'off' : 'on'))
+        err.println(String.format(Locale.ROOT, '%d new tokens in %.2f s, %.1f tokens/s, first token after %.3f s, KV cache %s (stop: %s)',
+                g.ids().length, g.seconds(), g.tokensPerSecond(), g.firstTokenSeconds(), noCache ? 'off' : 'on',
+                g.stopReason().name().toLowerCase(Locale.ROOT).replace('_', ' ')))
         err.flush()
         0
     }

@@ -224,6 +224,30 @@ class Gpt2AdaptersSpec extends Specification {
         method << ['LoRA', 'AdaLoRA']
     }
 
+    def "GPT-2 with #method merged and unloaded saves as a plain checkpoint that loads with the adapter's logits"() {
+        given:
+        def lm = fresh()
+        def adapter = inject(method, lm)
+        perturb(adapter)
+        def expected = logits(lm)
+        def dir = tmp.resolve("merged-$method")
+        Files.createDirectories(dir)
+
+        when: 'the merged [in, out] weights written under their plain names, and read back by the GPT-2 loader'
+        def plain = adapter.mergeAndUnload()
+        SafeTensors.write(dir.resolve('model.safetensors'), plain.namedParameters().collectEntries { n, p -> [n, p.value()] }, [format: 'pt'])
+        Files.copy(modelDir.resolve('config.json'), dir.resolve('config.json'))
+        def reloaded = GPT2LMHeadModel.fromPretrained(dir)
+        reloaded.train(false)
+
+        then:
+        !plain.namedParameters().keySet().any { it.contains('lora_') || it.contains('base_layer') }
+        maxDiff(logits(reloaded), expected) < 1e-5
+
+        where:
+        method << ['LoRA', 'AdaLoRA']
+    }
+
     def "only #method's adapter parameters get gradients from the causal-LM loss"() {
         given:
         def lm = fresh()
