@@ -31,7 +31,9 @@ import java.util.regex.PatternSyntaxException;
  *                          index, as PEFT does when {@code layers_pattern} is unset)
  * @param bias              which biases train with the adapter
  * @param init              how A and B start
- * @param fanInFanOut       the base layers store their weight as [in, out] (GPT-2's Conv1D)
+ * @param fanInFanOut       PEFT's {@code fan_in_fan_out}: the base layers store their weight as [in, out]
+ *                          (GPT-2's Conv1D). Each layer's own layout ({@code LinearLayer.fanInFanOut()})
+ *                          wins, with a warning, as in PEFT; the field is kept so that PEFT's files round-trip
  * @param useDora           weight-decomposed LoRA (Liu et al. 2024): a trained magnitude per output
  */
 public record LoraConfig(int r, double alpha, double dropout, List<String> targets, String targetRegex,
