@@ -31,6 +31,8 @@ import java.util.Map;
  * {@link BertForSequenceClassification#fromPretrained} as a model without adapters.
  *
  * <p>The directory appears whole or not at all: it is written into a hidden sibling and renamed.
+ * Decoders (Llama family, GPT-2) are written by {@link MergedDecoder}, which keeps the base
+ * checkpoint's own tensor names.
  */
 public final class MergedExport {
 
@@ -206,7 +208,7 @@ public final class MergedExport {
     }
 
     /** Refuses an output that would overwrite something, before any work is done. */
-    private static void checkTarget(Path outDir) throws IOException {
+    static void checkTarget(Path outDir) throws IOException {
         if (Files.isDirectory(outDir)) {
             try (var entries = Files.list(outDir)) {
                 if (entries.findAny().isPresent()) {
@@ -219,7 +221,7 @@ public final class MergedExport {
     }
 
     /** Renames the finished directory into place; an empty target directory is replaced. */
-    private static void publish(Path tmp, Path outDir) throws IOException {
+    static void publish(Path tmp, Path outDir) throws IOException {
         checkTarget(outDir);
         if (Files.isDirectory(outDir)) {
             try {
@@ -236,7 +238,7 @@ public final class MergedExport {
     }
 
     /** A hidden sibling of {@code dir}, on the same file system so the final rename is atomic. */
-    private static Path scratch(Path dir) {
+    static Path scratch(Path dir) {
         Path abs = dir.toAbsolutePath();
         return abs.resolveSibling("." + abs.getFileName() + ".tmp-" + ProcessHandle.current().pid() + "-"
                 + Long.toHexString(System.nanoTime()));
