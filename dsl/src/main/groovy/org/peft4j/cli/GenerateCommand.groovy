@@ -19,10 +19,13 @@ import java.util.concurrent.Callable
         description = ['Continue a prompt with a causal language model (llama, mistral, qwen2 or gpt2 by config.json\'s model_type)',
                 'and print the new text; the token count, tokens/s and the time to the first token go to stderr.',
                 'Greedy unless --temperature > 0.',
-                'Decoding stops at --max-new-tokens, at a --stop string (cut from the text) or at config.json\'s eos_token_id.'],
+                'Decoding stops at --max-new-tokens, at a --stop string (cut from the text) or at config.json\'s eos_token_id.',
+                'With --adapter the adapter runs beside each layer; --merge folds it into the weights first (W + ΔW),',
+                'as \'peft4j merge\' would write them, so no adapter branch runs per token.'],
         footer = ['', 'Examples:', '  peft4j generate --model ~/models/TinyLlama-1.1B --prompt "The capital of France is" --max-new-tokens 16',
                 '  peft4j generate --model ~/models/gpt2 --prompt "Once upon a time" --temperature 0.8 --top-p 0.95 --seed 7',
                 '  peft4j generate --model ~/models/Qwen2-0.5B --adapter runs/chat/adapter --prompt "Q: 2+2?\\nA:" --stop "\\n"',
+                '  peft4j generate --model ~/models/Qwen2-0.5B --adapter runs/chat/adapter --merge --prompt "Q: 2+2?\\nA:"',
                 '', 'Exit codes: 0 generated, 1 generation failed, 2 a usage mistake (missing directory, unsupported model, bad option).'])
 class GenerateCommand implements Callable<Integer> {
 
@@ -31,6 +34,9 @@ class GenerateCommand implements Callable<Integer> {
 
     @Option(names = '--adapter', paramLabel = 'DIR', description = 'a PEFT LoRA adapter directory to apply to the model')
     Path adapter
+
+    @Option(names = '--merge', description = 'merge --adapter (LoRA or AdaLoRA) into the weights in memory before decoding: no adapter branch at run time')
+    boolean merge
 
     @Option(names = '--prompt', required = true, paramLabel = 'TEXT', description = 'the text to continue (no special tokens are added)')
     String prompt
@@ -71,7 +77,7 @@ class GenerateCommand implements Callable<Integer> {
         if (prompt.isEmpty()) {
             throw new UserError('--prompt is empty; a causal language model needs at least one token to continue')
         }
-        CausalLm lm = LanguageModels.load(model, adapter)
+        CausalLm lm = LanguageModels.load(model, adapter, merge)
         config = config.withStops(stopStrings, LanguageModels.eosTokenIds(model))
         Generation g
         CausalLmTokenizer tokenizer = LanguageModels.tokenizer(model)

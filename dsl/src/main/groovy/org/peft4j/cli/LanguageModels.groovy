@@ -6,7 +6,9 @@ import org.peft4j.data.CausalLmTokenizer
 import org.peft4j.models.CausalLm
 import org.peft4j.models.CausalLms
 import org.peft4j.nn.Module
+import org.peft4j.config.ConfigException
 import org.peft4j.peft.lora.AdapterFiles
+import org.peft4j.peft.lora.MergedDecoder
 
 import java.nio.file.Path
 
@@ -18,9 +20,29 @@ final class LanguageModels {
 
     /** Checks the directories, then loads; a model_type peft4j does not decode is the user's mistake (exit 2). */
     static CausalLm load(Path modelDir, Path adapter) {
+        load(modelDir, adapter, false)
+    }
+
+    /**
+     * As {@link #load(Path, Path)}; with {@code merge} the adapter (LoRA or AdaLoRA) is folded into the
+     * weights before decoding, so no adapter branch runs per token.
+     */
+    static CausalLm load(Path modelDir, Path adapter, boolean merge) {
         Models.modelDir(modelDir, 'model')
         if (adapter != null) {
             Models.modelDir(adapter, 'adapter')
+        }
+        if (merge) {
+            if (adapter == null) {
+                throw new UserError('--merge folds an adapter into the model; give --adapter DIR too')
+            }
+            try {
+                return MergedDecoder.load(modelDir, adapter)
+            } catch (ConfigException e) {
+                throw e   // every mismatch listed; Main reports it as a usage mistake (exit 2)
+            } catch (IllegalArgumentException e) {
+                throw new UserError(e.message)
+            }
         }
         CausalLm lm
         try {

@@ -1,5 +1,7 @@
 package org.peft4j.cli
 
+import org.peft4j.models.CausalLms
+import org.peft4j.peft.lora.MergedDecoder
 import org.peft4j.peft.lora.MergedExport
 import picocli.CommandLine.Command
 import picocli.CommandLine.Model.CommandSpec
@@ -10,13 +12,20 @@ import java.nio.file.Files
 import java.nio.file.Path
 import java.util.concurrent.Callable
 
-/** The offline merge: base model + LoRA adapter → a plain Hugging Face directory that needs no adapter code. */
+/**
+ * The offline merge: base model + LoRA adapter (AdaLoRA too for decoders) → a plain Hugging Face directory that needs
+ * no adapter code. config.json's model_type picks the export: a decoder keeps its checkpoint's tensor
+ * names, anything else is a BERT-style sequence classifier as before.
+ */
 @Command(name = 'merge', mixinStandardHelpOptions = true, versionProvider = Main.Version,
-        description = ['Merge a LoRA adapter into its base model (W + B·A·alpha/r) and write a plain Hugging Face',
-                'directory (config.json, model.safetensors, tokenizer.json) that loads without peft4j.',
+        description = ['Merge a LoRA adapter (into a decoder also AdaLoRA, by adapter_config.json\'s peft_type) into its',
+                'base model (W + B·A·alpha/r) and write a plain Hugging Face directory (config.json, model.safetensors, tokenizer files)',
+                'that loads without peft4j. A BERT classifier gets its head and labels; a decoder (llama, mistral, qwen2,',
+                'gpt2 by config.json\'s model_type) keeps the base checkpoint\'s tensor names and layouts, in f32.',
                 'An adapter that does not fit the model is refused before anything is written.'],
         footer = ['', 'Examples:', '  peft4j merge --model minilm --adapter runs/quickstart/adapter --out merged --labels ham,spam',
                 '  peft4j merge --model ~/models/bert-base-uncased --adapter runs/x/adapter --out runs/x/merged',
+                '  peft4j merge --model ~/models/Qwen2-0.5B --adapter runs/chat/adapter --out runs/chat/merged',
                 '', 'Exit codes: 0 written, 1 the merge failed, 2 a usage mistake (missing directory, adapter that does not fit).'])
 class MergeCommand implements Callable<Integer> {
 
@@ -30,7 +39,7 @@ class MergeCommand implements Callable<Integer> {
     Path out
 
     @Option(names = '--labels', split = ',', paramLabel = 'NAME',
-            description = 'class names in class-id order, written to config.json (default: the number of classes of the adapter\'s classifier, named LABEL_k)')
+            description = 'class names in class-id order, written to config.json (default: the number of classes of the adapter\'s classifier, named LABEL_k); classifiers only')
     List<String> labels
 
     @Option(names = '--stacktrace', description = 'print the stack trace of an error')
@@ -47,15 +56,28 @@ class MergeCommand implements Callable<Integer> {
         }
         Path modelDir = Models.directory(model)
         Models.modelDir(adapter, 'adapter')
+        boolean decoder = isDecoder(modelDir)
+        if (decoder && labels != null) {
+            throw new UserError("--labels is for sequence classifiers; ${modelDir} is a causal language model")
+        }
         try {
-            MergedExport.merge(modelDir, adapter, out, labels)
+            if (decoder) {
+                MergedDecoder.merge(modelDir, adapter, out)
+            } else {
+                MergedExport.merge(modelDir, adapter, out, labels)
+            }
         } catch (IllegalArgumentException e) {
-            // MergedExport reports an adapter that does not fit, or unknown classes, this way: the user's inputs
+            // both exports report an adapter that does not fit, or unknown classes, this way: the user's inputs
             throw new UserError(e.message)
         }
         PrintWriter w = spec.commandLine().out
         w.println("merged ${adapter} into ${model}: ${out}")
         w.flush()
         0
+    }
+
+    private static boolean isDecoder(Path modelDir) {
+        String type = CausalLms.modelType(modelDir)
+        CausalLms.LLAMA_TYPES.contains(type) || CausalLms.GPT2_TYPE == type
     }
 }
