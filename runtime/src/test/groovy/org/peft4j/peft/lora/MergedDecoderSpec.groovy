@@ -229,6 +229,33 @@ class MergedDecoderSpec extends Specification {
         'gpt2'  | ['c_attn', 'c_proj', 'c_fc']
     }
 
+    def "a sharded base is written as one model.safetensors with all its names, and a stored copy of a tied head is left out"() {
+        given: 'a base in two shards, and a tied base whose file also holds lm_head.weight (as some exports do)'
+        Path sharded = new TinyLlama(7).writeTo(tmp.resolve('sharded'), 2)
+        Path tied = new TinyLlama(8, [tie_word_embeddings: true]).writeTo(tmp.resolve('tied'))
+        Map<String, NDArray> t = SafeTensors.read(tied.resolve('model.safetensors'), m)
+        t['lm_head.weight'] = t['model.embed_tokens.weight']
+        SafeTensors.write(tied.resolve('model.safetensors'), t, [format: 'pt'])
+        t.values().each { it.close() }
+        float[] expectedTied = logits(withAdapter(tied, loraAdapterIn(tied, 'tied-adapter')))
+
+        when:
+        MergedDecoder.merge(sharded, loraAdapterIn(sharded, 'sharded-adapter'), tmp.resolve('out-sharded'))
+        MergedDecoder.merge(tied, tmp.resolve('tied-adapter'), tmp.resolve('out-tied'))
+
+        then:
+        tmp.resolve('out-sharded').toFile().list().sort() == ['config.json', 'model.safetensors']
+        SafeTensors.names(tmp.resolve('out-sharded/model.safetensors')).sort() ==
+                (new TinyLlama(7).tensors.keySet() as List<String>).sort()
+        SafeTensors.names(tmp.resolve('out-tied/model.safetensors')) == SafeTensors.names(tied.resolve('model.safetensors')) - 'lm_head.weight'
+        close(logits(CausalLms.fromPretrained(tmp.resolve('out-tied'))), expectedTied)
+    }
+
+    Path loraAdapterIn(Path modelDir, String name) {
+        Path dir = loraAdapter(modelDir, ['q_proj', 'up_proj'])
+        Files.move(dir, tmp.resolve(name))
+    }
+
     def "an adapter that does not fit the decoder is refused with every mismatch named, and nothing is written"() {
         given: 'a Llama adapter, and a GPT-2 model'
         Path adapter = loraAdapter(llamaDir(), ['q_proj', 'v_proj'])
