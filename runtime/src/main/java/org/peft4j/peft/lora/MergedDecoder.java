@@ -56,8 +56,9 @@ public final class MergedDecoder {
     /**
      * Loads the decoder of {@code modelDir} and folds the adapter of {@code adapterDir} into its
      * weights (LoRA or AdaLoRA by {@code adapter_config.json}'s peft_type): the result has the base's
-     * modules only, in evaluation mode. An adapter that does not fit is refused, every mismatch
-     * named, and the model freed.
+     * modules only, in evaluation mode. An adapter that does not fit is refused and the model freed;
+     * a LoRA adapter's mismatches are all named at once ({@link AdapterFiles#load}), an AdaLoRA
+     * adapter's as {@link AdaLoraFiles#load} finds them.
      *
      * @throws IllegalArgumentException when the model_type is not a decoder, the peft_type is
      *                                  unknown, or the adapter does not fit (a ConfigException for LoRA)

@@ -258,7 +258,7 @@ class MergedDecoderSpec extends Specification {
         Files.move(dir, tmp.resolve(name))
     }
 
-    def "a #method adapter that does not fit the decoder is refused with the mismatch named, and nothing is written"() {
+    def "an adapter (#method) that does not fit the decoder is refused with the mismatch named, and nothing is written"() {
         given: 'a Llama adapter, and a GPT-2 model'
         Path adapter = method == 'LoRA' ? loraAdapter(llamaDir(), ['q_proj', 'v_proj']) : adaLoraAdapter(llamaDir(), ['q_proj', 'v_proj'])
         Path gpt2 = gpt2Dir()
