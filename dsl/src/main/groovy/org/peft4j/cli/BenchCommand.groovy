@@ -140,7 +140,8 @@ class BenchCommand implements Callable<Integer> {
                 }
             }
             report = new BenchReport(workload.describe(), batch, seq, options, peak, measured, memory,
-                    reference == null ? null : Reference.read(reference), Backend.get().describe())
+                    reference == null ? null : Reference.read(reference),
+                    "${Backend.get().describe()}, OMP_WAIT_POLICY=${System.getenv('OMP_WAIT_POLICY') ?: 'unset'}".toString())
         } finally {
             workload.close()
         }
