@@ -4,7 +4,8 @@
 A developer tool, not a test dependency. On Debian: apt-get install python3-torch python3-numpy
 (and libopenblas0-pthread: with the reference BLAS torch's CPU matmul is ~20x slower). Run:
 
-    /usr/bin/python3 bench/pytorch_reference.py --model ~/.cache/peft4j/models/all-MiniLM-L6-v2 --threads 2
+    /usr/bin/python3 bench/pytorch_reference.py --model ~/.cache/peft4j/models/all-MiniLM-L6-v2 --threads 2 --json ref.json
+    ./peft4j bench --threads 2 --reference ref.json     # prints our tokens/s over these
 
 The model directory is the one `peft4j import-onnx` / `model { source 'minilm' }` writes.
 """
@@ -151,6 +152,7 @@ def main():
     ap.add_argument("--r", type=int, default=8)
     ap.add_argument("--threads", type=int, default=os.cpu_count())
     ap.add_argument("--modes", default="lora,full,inference")
+    ap.add_argument("--json", help="also write the results here, for `peft4j bench --reference FILE`")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
@@ -193,7 +195,12 @@ def main():
         results[mode] = {"median_seconds": med, "tokens_per_second": tokens / med, "seconds": s,
                          "peak_rss_bytes_process": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024}
         print(f"  {mode:10s} {1000 * med:8.1f} ms  {tokens / med:8.0f} tokens/s")
-    print(json.dumps(results, indent=1))
+    out = {"torch": torch.__version__, "threads": torch.get_num_threads(), "batch": a.batch, "seq": a.seq,
+           "warmup": a.warmup, "repeats": a.repeats, "results": results}
+    print(json.dumps(out, indent=1))
+    if a.json:
+        with open(a.json, "w") as f:
+            json.dump(out, f, indent=1)
 
 
 if __name__ == "__main__":

@@ -2,6 +2,10 @@ package org.peft4j.cli
 
 import org.peft4j.bench.BenchReport
 import org.peft4j.bench.Benchmark
+import org.peft4j.bench.LlamaWorkload
+import org.peft4j.bench.MemoryProbe
+import org.peft4j.bench.Reference
+import org.peft4j.bench.Workload
 import org.peft4j.dsl.RecipeLoader
 import org.peft4j.run.MemoryBench
 import org.peft4j.run.RunConfig
@@ -17,20 +21,25 @@ import java.nio.file.Files
 import java.nio.file.Path
 import java.util.concurrent.Callable
 
-/** Times LoRA and full training steps and base / unmerged / merged inference on this machine. */
+/** Times LoRA, AdaLoRA and full training steps and base / unmerged / merged inference on this machine. */
 @Command(name = 'bench', mixinStandardHelpOptions = true, versionProvider = Main.Version,
-        description = ['Measure this machine: the engine\'s fp32 GEMM peak, one training step with LoRA and with every weight',
-                'trainable, and inference of the base model, with an unmerged and a merged adapter. Prints a table',
-                '(median and p10–p90 time, tokens/s, GFLOP/s, share of the GEMM peak, peak RSS); --json also writes it',
-                'as JSON (nothing is written without --json).'],
+        description = ['Measure this machine: the engine\'s fp32 GEMM peak; one training step with LoRA, AdaLoRA at the same',
+                'final budget and every weight trainable; inference of the base model, with an unmerged and a merged',
+                'adapter. Each case warms up on its own, then the timed repeats run round-robin over the cases, so',
+                'load on the machine reaches all of them alike. Peak memory of each training case is measured in a',
+                'fresh child JVM with a small heap. Prints a table (median and p10–p90 time, tokens/s, GFLOP/s,',
+                'share of the GEMM peak, peak memory) and the target ratios; --json also writes it as JSON.'],
         footer = ['', 'Examples:', '  peft4j bench', '  peft4j bench --batch 8 --seq 64 --threads 2 --json bench-results.json',
                 '  peft4j bench --model ~/models/bert-base-uncased --r 16',
+                '  peft4j bench --model llama-small --batch 16',
+                '  peft4j bench --reference pytorch.json      # after bench/pytorch_reference.py --json pytorch.json',
                 '  peft4j bench --memory recipes/quickstart.groovy --steps 1000 --every 100',
                 '', 'Exit codes: 0 measured, 1 the benchmark failed, 2 a usage mistake.'])
 class BenchCommand implements Callable<Integer> {
 
     @Option(names = '--model', paramLabel = 'MODEL', defaultValue = 'minilm',
-            description = "'minilm' (embedded) or a Hugging Face BERT directory (default: \${DEFAULT-VALUE})")
+            description = ["'minilm' (embedded), 'llama-small' (a ~7M-parameter Llama built in memory, random weights)",
+                    "or a Hugging Face BERT directory (default: \${DEFAULT-VALUE})"])
     String model
 
     @Option(names = '--batch', paramLabel = 'N', defaultValue = '32', description = 'sequences per step (default: ${DEFAULT-VALUE})')
@@ -39,11 +48,25 @@ class BenchCommand implements Callable<Integer> {
     @Option(names = '--seq', paramLabel = 'N', defaultValue = '128', description = 'tokens per sequence (default: ${DEFAULT-VALUE})')
     int seq
 
-    @Option(names = '--warmup', paramLabel = 'N', defaultValue = '3', description = 'untimed steps first (default: ${DEFAULT-VALUE})')
+    @Option(names = '--warmup', paramLabel = 'N', defaultValue = '3', description = 'untimed steps of each case first (default: ${DEFAULT-VALUE})')
     int warmup
 
-    @Option(names = '--repeats', paramLabel = 'N', defaultValue = '10', description = 'timed steps per case (default: ${DEFAULT-VALUE})')
+    @Option(names = '--repeats', paramLabel = 'N', defaultValue = '10', description = 'timed rounds; each times every case once (default: ${DEFAULT-VALUE})')
     int repeats
+
+    @Option(names = '--cases', paramLabel = 'LIST', split = ',', defaultValue = 'lora,adalora,full,base,lora-unmerged,lora-merged',
+            description = 'which cases to run (default: ${DEFAULT-VALUE})')
+    List<String> cases
+
+    @Option(names = '--no-memory', description = 'skip the per-case peak-memory children (each adds a JVM start, a model load and a few steps)')
+    boolean skipMemory
+
+    @Option(names = '--memory-steps', paramLabel = 'N', defaultValue = '2', description = 'steps of each memory child after one warm-up (default: ${DEFAULT-VALUE})')
+    int memorySteps
+
+    @Option(names = '--reference', paramLabel = 'FILE',
+            description = 'the JSON written by bench/pytorch_reference.py --json FILE: prints our tokens/s over eager PyTorch\'s')
+    Path reference
 
     @Option(names = '--r', paramLabel = 'N', defaultValue = '8', description = 'LoRA rank (default: ${DEFAULT-VALUE})')
     int r
@@ -80,6 +103,10 @@ class BenchCommand implements Callable<Integer> {
         [batch: batch, seq: seq, repeats: repeats, r: r].each { k, v -> if (v < 1) wrong << "--${k} must be at least 1, got ${v}".toString() }
         if (warmup < 0) wrong << "--warmup must be at least 0, got ${warmup}".toString()
         if (threads != null && threads < 1) wrong << "--threads must be at least 1, got ${threads}".toString()
+        List<String> known = Benchmark.TRAINING + Benchmark.INFERENCE
+        cases.findAll { !(it in known) }.each { wrong << "--cases: no case '${it}'; valid: ${known.join(', ')}".toString() }
+        if (memorySteps < 1) wrong << "--memory-steps must be at least 1, got ${memorySteps}".toString()
+        if (reference != null && !Files.isRegularFile(reference)) wrong << "--reference: no file ${reference}".toString()
         [steps: steps, every: every].each { k, v -> if (v < 1) wrong << "--${k} must be at least 1, got ${v}".toString() }
         if (wrong) {
             throw new UserError(wrong.join('\n'))
@@ -91,10 +118,33 @@ class BenchCommand implements Callable<Integer> {
         if (threads != null) {
             Backend.start(new BackendConfig('cpu', 'float32', threads))
         }
-        Path dir = Models.directory(model)
+        String workloadSpec = model == LlamaWorkload.NAME ? model : Models.directory(model).toString()
         PrintWriter out = spec.commandLine().out
         PrintStream log = new PrintStream(quiet ? OutputStream.nullOutputStream() : new LineOutput(out), true, StandardCharsets.UTF_8)
-        BenchReport report = new Benchmark(new Benchmark.Options(dir, batch, seq, warmup, repeats, r), log).runAll([:])
+        Benchmark.Options options = new Benchmark.Options(warmup, repeats, r)
+        BenchReport report
+        Workload workload = Workload.open(workloadSpec, batch, seq, Backend.get().manager())
+        try {
+            Benchmark bench = new Benchmark(workload, options, log)
+            double peak = bench.gemmPeak()
+            List<Benchmark.Case> measured = bench.timeAll(Benchmark.TRAINING.findAll { it in cases },
+                    Benchmark.INFERENCE.findAll { it in cases })
+            Map<String, MemoryProbe> memory = [:]
+            if (!skipMemory) {
+                log.println("peak memory, each training case in a fresh JVM (${MemoryProbe.HEAP})")
+                for (String c : Benchmark.TRAINING.findAll { it in cases }) {
+                    MemoryProbe m = MemoryProbe.measure(workloadSpec, batch, seq, r, c, memorySteps, threads)
+                    log.printf("  %-22s peak %6.0f MB, %6.0f MB above the started engine%n", c, m.peakRssBytes() / 1e6,
+                            m.tensorPeakBytes() / 1e6)
+                    memory[c] = m
+                }
+            }
+            report = new BenchReport(workload.describe(), batch, seq, options, peak, measured, memory,
+                    reference == null ? null : Reference.read(reference),
+                    "${Backend.get().describe()}, OMP_WAIT_POLICY=${System.getenv('OMP_WAIT_POLICY') ?: 'unset'}".toString())
+        } finally {
+            workload.close()
+        }
         log.flush()
         out.print(report.table())
         if (json != null) {

@@ -111,12 +111,15 @@ train { batchSize 8; maxSteps 2; seed 3 }
 
         then:
         c.code == 0
-        c.out.toString().contains('training steps, batch 2 x 16 tokens')
+        c.out.toString().contains('batch 2 x 16 tokens; 1 warm-up + 2 interleaved rounds')
         c.out.toString() =~ /(?m)^lora-merged\s+inference/
+        c.out.toString().contains('adalora_step_over_lora_step')
         c.out.toString().contains("wrote ${json}")
         Map results = new JsonSlurper().parse(json.toFile()) as Map
         results.cases*.name == ['lora', 'adalora', 'full', 'base', 'lora-unmerged', 'lora-merged']
         results.batch == 2
         results.seq_len == 16
+        // peak memory of each training case, measured in a child JVM of its own
+        results.cases.findAll { it.kind == 'train' }.every { it.child_peak_rss_bytes > it.child_start_rss_bytes }
     }
 }

@@ -43,7 +43,8 @@ public final class BertSelfAttention extends Module {
 
         NDArray scores = q.matMul(kT);                                                        // (B, nh, T, T)
         if (keysMask != null) {
-            scores = scores.add(keysMask);                                                    // padded keys -> ~ -inf
+            // in place: the product's backward needs q and kT, not its output, so nothing saved is overwritten
+            scores = scores.addi(keysMask);                                                   // padded keys -> ~ -inf
         }
         NDArray probs = ((Dropout) child("dropout")).forward(scores.softmax(-1));             // (B, nh, T, T)
         return probs.matMul(v)                                                                // (B, nh, T, hs)

@@ -201,6 +201,56 @@ class BertModelSpec extends Specification {
         run() == eval1
     }
 
+    def "gradients through the encoder match central differences of the hand arithmetic"() {
+        given: 'each layer releases its temporaries when it returns (LayerScope); backward must still see what it saved'
+        def model = BertModel.fromPretrained(tiny.writeTo(tmp))
+        model.setTrainable(true)
+        int t = IDS[0].size()
+        double[][] c = (0..<t).collect { i -> (0..<TinyBert.H).collect { d -> Math.sin(1 + i * TinyBert.H + d) } as double[] } as double[][]
+        def reference = { -> (0..1).sum { b ->
+            double[][] h = tiny.forward(IDS[b], TYPES[b], MASK[b])
+            (0..<t).sum { i -> (0..<TinyBert.H).sum { d -> h[i][d] * c[i][d] } }
+        } as double }
+
+        when:
+        Map<String, Double> grads = [:]
+        NDScope scope = new NDScope()
+        try {
+            def collector = ai.djl.engine.Engine.getInstance().newGradientCollector()
+            try {
+                NDArray hidden = model.forward(longs(IDS), longs(MASK), longs(TYPES))
+                collector.backward(hidden.mul(manager.create(c).expandDims(0)).sum())
+            } finally {
+                collector.close()
+            }
+            CHECKED.each { name, index -> grads[name] = model.namedParameters()[name].value().gradient.toFloatArray()[index] as double }
+        } finally {
+            scope.close()
+        }
+
+        then:
+        CHECKED.every { name, index ->
+            double[] v = tiny.tensors[name][1] as double[]
+            double keep = v[index], eps = 1e-4
+            v[index] = keep + eps
+            double up = reference()
+            v[index] = keep - eps
+            double down = reference()
+            v[index] = keep
+            double fd = (up - down) / (2 * eps)
+            Math.abs(grads[name] - fd) < 2e-3 * Math.max(1, Math.abs(fd))
+        }
+    }
+
+    // one entry of each kind of weight, in both layers, that gradients reach along different paths
+    static final Map<String, Integer> CHECKED = [
+            'encoder.layer.0.attention.self.query.weight'   : 3,
+            'encoder.layer.0.attention.self.key.bias'       : 1,
+            'encoder.layer.1.attention.self.value.weight'   : 10,
+            'encoder.layer.0.intermediate.dense.weight'     : 17,
+            'encoder.layer.1.output.LayerNorm.weight'       : 2,
+            'embeddings.word_embeddings.weight'             : 5 * TinyBert.H + 1]
+
     def "the attention looks its linears up by name, so a replaced query is the one used"() {
         given:
         def model = BertModel.fromPretrained(tiny.writeTo(tmp))
