@@ -99,6 +99,11 @@ final class CausalLmRun implements TaskRun<CausalLmBatch> {
         if (data.test() != null) {
             read("test", data.test(), 0, eos);
         }
+        CausalLmDataset train = splits.get("train");
+        if (train.size() == 0) {
+            throw new ConfigException(List.of("data.train " + data.train() + ": no example keeps a learned token within"
+                    + " data.maxLength = " + data.maxLength() + " (" + train.dropped() + " dropped); raise data.maxLength"));
+        }
     }
 
     private static CausalLmTokenizer loadTokenizer(Path dir) {
