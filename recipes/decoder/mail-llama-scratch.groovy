@@ -21,7 +21,7 @@ schedule cosine(warmup: 0.05)
 
 train {
     epochs 1
-    maxSteps 300
+    maxSteps 200
     batchSize 16
     clipNorm 1.0
     seed 42
