@@ -101,9 +101,11 @@ public final class FineTune {
             Map<String, Map<String, Double>> after = s.evaluateAll("after", both);
             List<GenerationSample> samples = samples(s.task.samplePrompts(), samplesBefore, generate(s, "after"));
             boolean full = s.lora == null && s.adalora == null;
-            listener.onPhase("saving the " + (full ? "model" : "adapter"));
+            listener.onPhase(full ? "saving the model" : "saving the adapter to " + dir.adapterDir());
             Path saved = s.save(dir.path(), dir.adapterDir());
-            listener.onPhase("saved to " + saved);
+            if (full) {
+                listener.onPhase("saved the model to " + saved);
+            }
 
             Summary summary = new Summary(dir.path(), plan.trainableParams(), plan.totalParams(), before, after,
                     result.steps(), (System.nanoTime() - start) / 1e9, result.seconds(), result.tokensPerSecond(),
