@@ -1,6 +1,6 @@
 package org.peft4j.run
 
-import groovy.json.JsonSlurper
+import com.fasterxml.jackson.databind.ObjectMapper
 import org.peft4j.data.ChatTemplate
 import org.peft4j.data.DataConfig
 import org.peft4j.data.TextFormat
@@ -61,7 +61,7 @@ class CausalLmFineTuneSpec extends Specification {
         when:
         Summary s = FineTune.run(config(LoraConfig.of(4, 8, 0, ['q_proj', 'v_proj'], [])),
                 new RunOptions(tmp.resolve('lora'), null, true), TrainingListener.NONE)
-        Map adapter = new JsonSlurper().parse(tmp.resolve('lora/adapter/adapter_config.json').toFile()) as Map
+        Map adapter = new ObjectMapper().readValue(tmp.resolve("lora/adapter/adapter_config.json").toFile(), Map)
 
         then:
         s.after().valid.loss < s.before().valid.loss
