@@ -27,7 +27,7 @@ data {
     maxLength 320
 }
 
-optimizer adamW(lr: 3e-3, weightDecay: 0.0)
+optimizer adamW(lr: 1e-3, weightDecay: 0.0)
 schedule linear(warmup: 0.05)
 
 train {
