@@ -52,7 +52,7 @@ class CausalLmFineTuneSpec extends Specification {
     RunConfig config(LoraConfig lora, ModelInit init = ModelInit.PRETRAINED) {
         new RunConfig('tiny-lm', BackendConfig.defaults(), new ModelSpec(null, modelDir, TaskType.CAUSAL_LM, [], init),
                 lora, new DataConfig(train, valid, null, 'text', 'label', 64, 0),
-                OptimizerConfig.adamW(1e-2, 0.0), ScheduleConfig.constant(0), new TrainConfig(8, 2, 1, 1.0, 42, 0, 0, 4)
+                OptimizerConfig.adamW(1e-2, 0.0), new ScheduleConfig(ScheduleConfig.Kind.CONSTANT, 0), new TrainConfig(8, 2, 1, 1.0, 42, 0, 0, 4)
                 .withCheckpoints(4, 10), null,
                 new CausalLmOptions(TextFormat.CHATS, ChatTemplate.CHATML, ['sky?'], 6, false))
     }
