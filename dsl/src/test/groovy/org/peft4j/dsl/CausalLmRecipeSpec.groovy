@@ -102,7 +102,7 @@ data {
         'an unknown template'   | "template: 'chatml'"             | "template: 'alpaca'"                | "r.groovy:4: model.task causalLm(template: 'alpaca') is not a template peft4j renders; valid: chatml, llama3"
         'an unknown init'       | "path 'models/lm'"               | "path 'models/lm'; init 'zeros'"    | "r.groovy:3: model.init 'zeros' is not valid; use 'pretrained' or 'random'"
         'mixed formats'         | "valid chats("                   | "valid texts("                      | 'data files are read as chats and texts; all splits of a run share one format'
-        'plain jsonl files'     | "chats('data/train.jsonl')"      | "jsonl('data/train.jsonl')"         | "train chats('train.jsonl')"
+        'only plain jsonl files'| "chats("                         | "jsonl("                            | "train chats('train.jsonl')"
         'a missing model'       | "path 'models/lm'"               | "path 'models/none'"                | "models/none' does not exist; it must be a Hugging Face model directory"
         'advice when missing'   | "path 'models/lm'"               | "path 'models/none'; ifMissing 'get it: make lm'" | "does not exist; get it: make lm"
         'random init of BERT'   | "task causalLm(template: 'chatml', prompts: ['Hi!', 'Sky?'], maxNewTokens: 12, packing: true)" | "init 'random'; task classification(labels: ['a', 'b'])" | "model.init 'random' trains a decoder from scratch and needs task causalLm(...)"
