@@ -4,6 +4,7 @@ import org.peft4j.config.ConfigException
 import org.peft4j.dsl.Recipe
 import org.peft4j.dsl.RecipeException
 import org.peft4j.run.FineTune
+import org.peft4j.run.GenerationSample
 import org.peft4j.run.RunConfig
 import org.peft4j.run.RunOptions
 import org.peft4j.run.Summary
@@ -113,7 +114,9 @@ class RunCommand implements Callable<Integer> {
                 .findAll { s.after().containsKey(it) || s.before().containsKey(it) }
         sb << String.format('%-16s %8s %8s %8s%n', 'metric', 'before', 'after', 'change')
         for (String split : splits) {
-            for (String metric : ['accuracy', 'f1']) {
+            // a language model's result is its loss and perplexity; a classifier's, accuracy and F1
+            boolean lm = (s.after()[split] ?: s.before()[split])?.containsKey('perplexity')
+            for (String metric : (lm ? ['loss', 'perplexity'] : ['accuracy', 'f1'])) {
                 Double before = s.before()[split]?.get(metric)
                 Double after = s.after()[split]?.get(metric)
                 if (before == null && after == null) {
@@ -124,6 +127,13 @@ class RunCommand implements Callable<Integer> {
             }
         }
         sb << '\n'
+        for (GenerationSample g : s.samples()) {
+            sb << "prompt  ${g.prompt()}\n"
+            if (g.before() != null) {
+                sb << "before  ${indent(g.before())}\n"
+            }
+            sb << "after   ${indent(g.after())}\n\n"
+        }
         sb << String.format('%-16s %,d of %,d parameters (%.3f%%)%n', 'trainable', s.trainableParams(), s.totalParams(),
                 s.totalParams() == 0 ? 0d : 100d * s.trainableParams() / s.totalParams())
         sb << String.format('%-16s %s (training %s, %d steps)%n', 'wall time', duration(s.wallSeconds()), duration(s.trainSeconds()), s.steps())
@@ -132,6 +142,11 @@ class RunCommand implements Callable<Integer> {
         Path run = s.runDir()
         sb << String.format('%-16s %s%n', 'run directory', run != null && run.startsWith(cwd) ? cwd.relativize(run) : run)
         sb.toString()
+    }
+
+    /** A generation's later lines under its first, so that the prompt / before / after labels stay visible. */
+    private static String indent(String text) {
+        text.replace('\n', '\n        ')
     }
 
     private static String fmt(Double v) {

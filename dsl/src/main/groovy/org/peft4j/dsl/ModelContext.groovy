@@ -3,18 +3,31 @@ package org.peft4j.dsl
 import groovy.transform.CompileStatic
 import groovy.transform.NamedParam
 import groovy.transform.PackageScope
+import org.peft4j.data.ChatTemplate
+import org.peft4j.models.ModelInit
 import org.peft4j.models.ModelSpec
 import org.peft4j.models.TaskType
+import org.peft4j.run.CausalLmOptions
+
+import java.nio.file.Files
 
 import java.nio.file.Path
 
-/** {@code model { source 'minilm'; task classification(labels: ['ham', 'spam']) }} */
+/**
+ * {@code model { source 'minilm'; task classification(labels: ['ham', 'spam']) }} or
+ * {@code model { path 'models/Qwen2.5-0.5B-Instruct'; task causalLm(prompts: ['Hi!']) }}
+ */
 @CompileStatic
 class ModelContext extends Context {
 
     private String source
     private Path path
     private Task task
+    private String init = 'pretrained'
+    private String ifMissing
+
+    static final Map<String, ModelInit> INITS = [pretrained: ModelInit.PRETRAINED, random: ModelInit.RANDOM]
+    static final Map<String, ChatTemplate> TEMPLATES = [chatml: ChatTemplate.CHATML, llama3: ChatTemplate.LLAMA3]
 
     ModelContext(Origins origins, Path baseDir) {
         super(origins, 'model', baseDir)
@@ -45,8 +58,61 @@ class ModelContext extends Context {
         new Task(TaskType.CLASSIFICATION, ((List<?>) args.labels).collect { String.valueOf(it) })
     }
 
+    /** {@code 'pretrained'} (the directory's weights) or {@code 'random'}: a decoder from its config.json, trained from scratch. */
+    @Option
+    void init(String weights) {
+        init = weights
+        mark('init')
+    }
+
+    /** What to tell the user when the model directory is absent, e.g. how to download or train it. */
+    @Option
+    void ifMissing(String advice) {
+        ifMissing = advice
+        mark('ifMissing')
+    }
+
+    /**
+     * Next-token prediction with a decoder: {@code causalLm(template: 'chatml', prompts: ['...'], maxNewTokens: 64,
+     * packing: false)}. The template (chatml, llama3) renders instructions and chats; without it the model's own
+     * is used when peft4j knows it. The prompts are answered greedily before and after training.
+     */
+    Task causalLm(@NamedParam(value = 'template', type = String) @NamedParam(value = 'prompts', type = List)
+                  @NamedParam(value = 'maxNewTokens', type = Integer) @NamedParam(value = 'packing', type = Boolean)
+                  Map<String, ?> args = [:]) {
+        String template = (String) args.template
+        if (template != null && !TEMPLATES.containsKey(template)) {
+            origins.problem("model.task causalLm(template: '${template}') is not a template peft4j renders; valid: ${TEMPLATES.keySet().join(', ')}, or leave it out to use the model's own".toString())
+        }
+        List<String> prompts = ((List<?>) args.prompts ?: []).collect { String.valueOf(it) }
+        new Task(TaskType.CAUSAL_LM, [], new CausalLmOptions(null, template == null ? null : TEMPLATES[template], prompts,
+                args.maxNewTokens == null ? 48 : (Integer) args.maxNewTokens, args.packing == null ? false : (Boolean) args.packing))
+    }
+
     @PackageScope
     ModelSpec build() {
-        new ModelSpec(source, path, task?.type(), task?.labels())
+        new ModelSpec(source, path, task?.type(), task?.labels(), INITS[init])
+    }
+
+    /** The task's causal-LM options, or null for other tasks; the data format comes from the data block. */
+    @PackageScope
+    CausalLmOptions causalLmOptions() {
+        task?.causalLm()
+    }
+
+    /** Problems the runtime cannot see: an unknown init, and a model directory that is not there (with the recipe's advice). */
+    @PackageScope
+    List<String> problems() {
+        List<String> p = []
+        if (!INITS.containsKey(init)) {
+            p << "model.init '${init}' is not valid; use ${INITS.keySet().collect { "'${it}'" }.join(' or ')}".toString()
+        }
+        if (path != null && !Files.isDirectory(path)) {
+            p << ("model.path '${path}' does not exist" + (ifMissing ? "; ${ifMissing}" : '; it must be a Hugging Face' +
+                    ' model directory (config.json, model.safetensors, tokenizer.json)')).toString()
+        } else if (path != null && INITS[init] == ModelInit.RANDOM && !Files.isRegularFile(path.resolve('config.json'))) {
+            p << "model.init 'random' builds the model of ${path.resolve('config.json')}, which does not exist".toString()
+        }
+        p
     }
 }

@@ -3,6 +3,7 @@ package org.peft4j.dsl
 import groovy.transform.CompileStatic
 import groovy.transform.NamedParam
 import groovy.transform.PackageScope
+import org.peft4j.run.CausalLmOptions
 import org.peft4j.run.RunConfig
 import org.peft4j.tensor.BackendConfig
 import org.peft4j.train.OptimizerConfig
@@ -263,7 +264,13 @@ abstract class RecipeScript extends Script {
         // with both adapter blocks, problems() names both lines; the runtime's own message could only say "not both"
         AdaLoraContext ada = lora == null ? adalora : null
         new RunConfig(name ?: defaultName, new BackendConfig(device, dtype, threads), model?.build(), lora?.build(),
-                data?.build(), optimizer, schedule, trainConfig(), ada?.build())
+                data?.build(), optimizer, schedule, trainConfig(), ada?.build(), causalLm())
+    }
+
+    /** A causal-LM task's options with the data block's format; null for other tasks. */
+    private CausalLmOptions causalLm() {
+        CausalLmOptions o = model?.causalLmOptions()
+        o == null ? null : new CausalLmOptions(data?.format(), o.template(), o.prompts(), o.maxNewTokens(), o.packing())
     }
 
     private TrainConfig trainConfig() {
@@ -285,6 +292,7 @@ abstract class RecipeScript extends Script {
         if (threads < 0) {
             p << "threads = ${threads} must be >= 0 (0 keeps libtorch's default of one per core)".toString()
         }
+        p.addAll(model?.problems() ?: [])
         p.addAll(lora?.problems() ?: [])
         p.addAll(adalora?.problems(trainConfig()) ?: [])
         if (lora != null && adalora != null) {

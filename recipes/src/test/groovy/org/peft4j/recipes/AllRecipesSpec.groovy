@@ -1,5 +1,7 @@
 package org.peft4j.recipes
 
+import org.peft4j.data.TextFormat
+import org.peft4j.dsl.RecipeException
 import org.peft4j.dsl.RecipeLoader
 import org.peft4j.run.RunConfig
 import spock.lang.Shared
@@ -32,10 +34,29 @@ class AllRecipesSpec extends Specification {
     Path out
 
     /**
+     * A recipe whose model directory is not here (the user's own checkpoint, or one another recipe trains) must say
+     * so with the advice of its {@code ifMissing}; its error message, else null. A missing directory without advice
+     * is a broken recipe and fails below like any other mistake.
+     */
+    static String absentModel(Path recipe) {
+        try {
+            RecipeLoader.load(recipe)
+            null
+        } catch (RecipeException e) {
+            boolean advised = e.message.contains("model.path '") && e.message.contains("' does not exist; ") &&
+                    !e.message.contains('it must be a Hugging Face model directory')
+            advised ? e.message : null
+        }
+    }
+
+    /**
      * The data block limits only the training split, so valid and test are cut here: the first 32 lines of each,
      * written next to the run and passed as overrides.
      */
     List<String> shortSplits(Path recipe) {
+        if (absentModel(recipe) != null) {
+            return []
+        }
         RunConfig config = RecipeLoader.load(recipe)
         List<String> args = []
         for (String split : ['valid', 'test']) {
@@ -54,26 +75,40 @@ class AllRecipesSpec extends Specification {
      * budgeting phase inside the run's steps, and 32 examples give only 2; the budget then shrinks over those 2.
      */
     static List<String> shortAdapter(Path recipe) {
-        RecipeLoader.load(recipe).adalora() != null
+        absentModel(recipe) == null && RecipeLoader.load(recipe).adalora() != null
                 ? ['--set', 'adalora.tinit=0', '--set', 'adalora.tfinal=0', '--set', 'adalora.deltaT=1']
                 : []
+    }
+
+    /**
+     * Instructions and chats carry a prompt before each answer; the short maxLength of SHORT would cut every answer
+     * away (and so every example), so they keep the recipe's own.
+     */
+    static List<String> shortTask(Path recipe) {
+        if (absentModel(recipe) != null) {
+            return []
+        }
+        RunConfig config = RecipeLoader.load(recipe)
+        config.causalLm() != null && config.causalLm().format() != TextFormat.TEXTS
+                ? ['--set', "data.maxLength=${config.data().maxLength()}".toString()] : []
     }
 
     def "there are recipes to walk"() {
         expect:
         recipes().containsAll(['quickstart.groovy', 'spam-adalora.groovy', 'lora-options/rslora.groovy',
                                'lora-options/dora.groovy', 'lora-options/pissa.groovy',
-                               'lora-options/all-linear-rank-pattern.groovy'].collect { Path.of(it) })
+                               'lora-options/all-linear-rank-pattern.groovy', 'decoder/mail-llama-scratch.groovy',
+                               'decoder/mail-llama-lora.groovy', 'decoder/qwen-chat-lora.groovy'].collect { Path.of(it) })
     }
 
     def "#recipe passes check"() {
         when:
-        Peft4j p = Peft4j.run(['check', recipe.toString(), '--set', 'data.limit=32', '--quiet'] + shortSplits(recipe) + shortAdapter(recipe))
+        String absent = absentModel(recipe)
+        Peft4j p = Peft4j.run(['check', recipe.toString(), '--set', 'data.limit=32', '--quiet'] + shortSplits(recipe) + shortAdapter(recipe) + shortTask(recipe))
 
-        then:
-        p.err.toString() == ''
-        p.code == 0
-        p.out.toString().contains('adapted ')
+        then: "it is checked, or it names its absent model directory and how to get it (exit 2)"
+        absent == null ? p.err.toString() == '' && p.code == 0 && p.out.toString().contains('adapted ')
+                : p.code == 2 && p.err.toString().contains('does not exist; ')
 
         where:
         recipe << recipes()
@@ -83,13 +118,14 @@ class AllRecipesSpec extends Specification {
         given:
         Path dir = out.resolve(recipe.toString().replace('/', '_').replace('.groovy', ''))
 
-        when:
-        Peft4j p = Peft4j.run(['run', recipe.toString(), '--out', dir.toString()] + SHORT + shortSplits(recipe) + shortAdapter(recipe))
+        String absent = absentModel(recipe)
 
-        then:
-        p.err.toString() == ''
-        p.code == 0
-        Files.exists(dir.resolve('summary.json'))
+        when:
+        Peft4j p = Peft4j.run(['run', recipe.toString(), '--out', dir.toString()] + SHORT + shortSplits(recipe) + shortAdapter(recipe) + shortTask(recipe))
+
+        then: "it runs, or it stops before training with the advice of its absent model directory"
+        absent == null ? p.err.toString() == '' && p.code == 0 && Files.exists(dir.resolve('summary.json'))
+                : p.code == 2 && p.err.toString().contains('does not exist; ') && !Files.exists(dir.resolve('summary.json'))
 
         where:
         recipe << recipes()

@@ -13,7 +13,7 @@ import ai.djl.ndarray.NDArray;
  * @param tokens        real (non-padding) tokens in the batch, for throughput numbers
  */
 public record Batch(NDArray inputIds, NDArray attentionMask, NDArray tokenTypeIds, NDArray labels, long tokens)
-        implements AutoCloseable {
+        implements AutoCloseable, org.peft4j.train.TrainBatch {
 
     public int size() {
         return Math.toIntExact(labels.getShape().get(0));

@@ -13,7 +13,7 @@ import ai.djl.ndarray.NDArray;
  * @param learnedTokens tokens whose label is learned
  */
 public record CausalLmBatch(NDArray inputIds, NDArray attentionMask, NDArray labels, long tokens, long learnedTokens)
-        implements AutoCloseable {
+        implements AutoCloseable, org.peft4j.train.TrainBatch {
 
     public int size() {
         return Math.toIntExact(inputIds.getShape().get(0));

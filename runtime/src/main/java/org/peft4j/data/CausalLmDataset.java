@@ -227,6 +227,55 @@ public final class CausalLmDataset {
         return ids.size();
     }
 
+    /**
+     * The examples concatenated in order and cut into blocks of {@code blockLength} tokens (the last
+     * one shorter), so that a batch holds no padding; labels travel with their tokens, so what is
+     * learned stays learned. As in GPT-2's and nanoGPT's training, a block may span two examples and
+     * attend across their boundary. A block with nothing to learn is dropped and counted.
+     */
+    public CausalLmDataset packed(int blockLength) {
+        if (blockLength < 2) {
+            throw new IllegalArgumentException("blockLength = " + blockLength + " must be >= 2");
+        }
+        int total = ids.stream().mapToInt(a -> a.length).sum();
+        int[] allIds = new int[total];
+        int[] allLabels = new int[total];
+        int at = 0;
+        for (int i = 0; i < ids.size(); i++) {
+            System.arraycopy(ids.get(i), 0, allIds, at, ids.get(i).length);
+            System.arraycopy(labels.get(i), 0, allLabels, at, labels.get(i).length);
+            at += ids.get(i).length;
+        }
+        List<int[]> blockIds = new ArrayList<>();
+        List<int[]> blockLabels = new ArrayList<>();
+        int empty = 0;
+        for (int from = 0; from < total; from += blockLength) {
+            int to = Math.min(total, from + blockLength);
+            int[] l = Arrays.copyOfRange(allLabels, from, to);
+            boolean learns = false;
+            for (int k = 1; k < l.length && !learns; k++) {
+                learns = l[k] != IGNORE;
+            }
+            if (!learns) {
+                empty++;
+                continue;
+            }
+            blockIds.add(Arrays.copyOfRange(allIds, from, to));
+            blockLabels.add(l);
+        }
+        return new CausalLmDataset(blockIds, blockLabels, truncated, dropped + empty, padId);
+    }
+
+    /** Tokens in all examples. */
+    public long tokens() {
+        return ids.stream().mapToLong(a -> a.length).sum();
+    }
+
+    /** Tokens whose label is learned (the first token of an example is never predicted, but is counted here). */
+    public long learnedTokens() {
+        return labels.stream().mapToLong(l -> Arrays.stream(l).filter(x -> x != IGNORE).count()).sum();
+    }
+
     /** The ids of example i (a copy). */
     public int[] ids(int i) {
         return ids.get(i).clone();

@@ -104,6 +104,23 @@ public enum ChatTemplate {
         }
     }
 
+    /**
+     * The built-in template a model's own Jinja {@code chat_template} (from tokenizer_config.json)
+     * writes, recognised by its markers; null when it is none of them.
+     */
+    public static ChatTemplate recognise(String jinja) {
+        if (jinja == null) {
+            return null;
+        }
+        if (jinja.contains("<|im_start|>") && jinja.contains("<|im_end|>")) {
+            return CHATML;
+        }
+        if (jinja.contains("<|start_header_id|>") && jinja.contains("<|eot_id|>")) {
+            return LLAMA3;
+        }
+        return null;
+    }
+
     /** The template by its recipe name ({@code chatml}, {@code llama3}); the error lists the valid names. */
     public static ChatTemplate named(String name) {
         for (ChatTemplate t : values()) {

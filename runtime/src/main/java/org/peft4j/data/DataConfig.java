@@ -20,6 +20,11 @@ public record DataConfig(Path train, Path valid, Path test, String textField, St
                          int limit) {
 
     public List<String> validate() {
+        return validate(512);
+    }
+
+    /** As {@link #validate()}, with the longest maxLength the task's models take. */
+    public List<String> validate(int maxLengthCap) {
         List<String> p = new ArrayList<>();
         if (train == null) {
             p.add("data.train is missing; e.g. train jsonl('data/spam/train.jsonl')");
@@ -35,8 +40,9 @@ public record DataConfig(Path train, Path valid, Path test, String textField, St
         if (labelField == null || labelField.isBlank()) {
             p.add("data.label field is empty; name the JSON field that holds the label, e.g. label 'label'");
         }
-        if (maxLength < 8 || maxLength > 512) {
-            p.add("data.maxLength = " + maxLength + " must be in [8, 512] for BERT-style models");
+        if (maxLength < 8 || maxLength > maxLengthCap) {
+            p.add("data.maxLength = " + maxLength + " must be in [8, " + maxLengthCap + "]"
+                    + (maxLengthCap == 512 ? " for BERT-style models" : ""));
         }
         if (limit < 0) {
             p.add("data.limit = " + limit + " must be >= 0 (0 reads everything)");

@@ -37,6 +37,29 @@ public final class CausalLms {
                 + " valid: " + String.join(", ", LLAMA_TYPES) + ", " + GPT2_TYPE);
     }
 
+    /**
+     * A Llama-family decoder in the shape of {@code dir}'s config.json with random weights
+     * ({@link RandomInit}), for training from scratch; the directory needs no weights.
+     *
+     * @throws IllegalArgumentException when model_type is not of the Llama family
+     */
+    public static CausalLm randomInit(Path dir, long seed) throws IOException {
+        String type = modelType(dir);
+        if (!LLAMA_TYPES.contains(type)) {
+            throw new IllegalArgumentException(dir.resolve("config.json") + ": model_type = "
+                    + (type == null ? "(missing)" : "'" + type + "'") + " cannot start from random weights here;"
+                    + " init 'random' builds: " + String.join(", ", LLAMA_TYPES));
+        }
+        Path config = dir.resolve("config.json");
+        LlamaForCausalLM lm = new LlamaForCausalLM(org.peft4j.tensor.Backend.get().manager(),
+                org.peft4j.models.llama.LlamaConfig.read(config));
+        JsonNode range = new ObjectMapper().readTree(Files.readString(config)).path("initializer_range");
+        org.peft4j.tensor.Backend.get().seed(seed);
+        RandomInit.apply(lm, range.isNumber() ? range.asDouble() : RandomInit.DEFAULT_STD,
+                org.peft4j.tensor.Backend.get().manager());
+        return lm;
+    }
+
     /** config.json's model_type, or null when it has none. */
     public static String modelType(Path dir) throws IOException {
         Path config = WeightLoader.requireFile(dir, "config.json", "the model configuration");

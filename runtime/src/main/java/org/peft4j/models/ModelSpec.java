@@ -11,13 +11,20 @@ import java.util.List;
  * @param path   a Hugging Face model directory (config.json, model.safetensors, tokenizer.json), or null
  * @param task   the task
  * @param labels the class labels, in the order of the classifier's outputs
+ * @param init   pretrained weights, or random ones in the config's shape (training from scratch)
  */
-public record ModelSpec(String source, Path path, TaskType task, List<String> labels) {
+public record ModelSpec(String source, Path path, TaskType task, List<String> labels, ModelInit init) {
 
     public static final List<String> EMBEDDED = List.of("minilm");
 
     public ModelSpec {
         labels = labels == null ? List.of() : List.copyOf(labels);
+        init = init == null ? ModelInit.PRETRAINED : init;
+    }
+
+    /** A model started from its pretrained weights. */
+    public ModelSpec(String source, Path path, TaskType task, List<String> labels) {
+        this(source, path, task, labels, ModelInit.PRETRAINED);
     }
 
     public List<String> validate() {
@@ -37,6 +44,14 @@ public record ModelSpec(String source, Path path, TaskType task, List<String> la
             } else if (labels.stream().distinct().count() != labels.size()) {
                 p.add("model.task classification labels must be distinct, got " + labels);
             }
+        }
+        if (task == TaskType.CAUSAL_LM && source != null) {
+            p.add("model.source '" + source + "' is an encoder; task causalLm(...) needs a decoder: path '<HF directory"
+                    + " of a llama, mistral, qwen2 or gpt2 model>'");
+        }
+        if (init == ModelInit.RANDOM && task != TaskType.CAUSAL_LM) {
+            p.add("model.init 'random' trains a decoder from scratch and needs task causalLm(...); a "
+                    + task + " task starts from pretrained weights: remove init 'random'");
         }
         return p;
     }

@@ -9,13 +9,17 @@ import org.peft4j.train.Checkpoints;
 import org.peft4j.train.LrSchedule;
 import org.peft4j.train.Optimizer;
 import org.peft4j.train.TrainConfig;
+import org.peft4j.train.TrainBatch;
 import org.peft4j.train.TrainState;
 import org.peft4j.train.Trainer;
 import org.peft4j.train.TrainingListener;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -53,6 +57,7 @@ public final class FineTune {
             TrainConfig tc = config.train();
 
             Map<String, Map<String, Double>> before = new LinkedHashMap<>();
+            List<String> samplesBefore = null;
             AllocationReport allocation = new AllocationReport();
             Optimizer optimizer = Optimizer.create(config.optimizer(), s.trainable());
             Trainer.Result result;
@@ -79,11 +84,10 @@ public final class FineTune {
                     before = dir.evals("before");
                 } else if (options.evalBefore()) {
                     before = s.evaluateAll("before", both);
+                    samplesBefore = generate(s, "before");
                 }
                 LrSchedule schedule = new LrSchedule(config.schedule(), config.optimizer().lr(), plan.totalSteps());
-                Trainer trainer = new Trainer(s.model, s.task, optimizer, tc, both, s.manager, checkpoints)
-                        .withHook(adaloraHook(s, plan, allocation));
-                result = trainer.fit(s.batchSource(), schedule, step -> validMetrics(s, both, step), from);
+                result = fit(s, s.task, optimizer, both, checkpoints, adaloraHook(s, plan, allocation), schedule, from);
                 if (result.bestStep() > 0 && result.bestStep() != result.steps()) {
                     listener.onPhase("restoring the best checkpoint: step " + result.bestStep() + ", "
                             + tc.bestMetric() + " = " + result.bestValue());
@@ -95,13 +99,21 @@ public final class FineTune {
             }
 
             Map<String, Map<String, Double>> after = s.evaluateAll("after", both);
-            listener.onPhase("saving the adapter to " + dir.adapterDir());
-            s.save(dir.adapterDir());
+            List<GenerationSample> samples = samples(s.task.samplePrompts(), samplesBefore, generate(s, "after"));
+            boolean full = s.lora == null && s.adalora == null;
+            listener.onPhase(full ? "saving the model" : "saving the adapter to " + dir.adapterDir());
+            Path saved = s.save(dir.path(), dir.adapterDir());
+            if (full) {
+                listener.onPhase("saved the model to " + saved);
+            }
 
             Summary summary = new Summary(dir.path(), plan.trainableParams(), plan.totalParams(), before, after,
                     result.steps(), (System.nanoTime() - start) / 1e9, result.seconds(), result.tokensPerSecond(),
-                    MemoryStats.peakRssBytes());
+                    MemoryStats.peakRssBytes(), samples);
             ObjectNode json = (ObjectNode) RunManifest.summaryJson(summary, plan, config, result, resumedFrom);
+            if (!samples.isEmpty()) {
+                json.set("generations", RunManifest.JSON.valueToTree(samples));
+            }
             if (s.adalora != null) {
                 json.set("adalora", writeAllocation(s, allocation, dir, listener));
             }
@@ -112,6 +124,34 @@ public final class FineTune {
         } catch (IOException e) {
             throw new UncheckedIOException(e.getMessage(), e);
         }
+    }
+
+    /** Trains with the task's own batches: the capture of {@code task}'s batch type. */
+    private static <B extends TrainBatch> Trainer.Result fit(RunSession s, TaskRun<B> task, Optimizer optimizer,
+                                                            TrainingListener both, Checkpoints checkpoints,
+                                                            StepHook hook, LrSchedule schedule, TrainState from) {
+        TrainConfig tc = s.config.train();
+        Trainer<B> trainer = new Trainer<>(s.model, task.objective(), optimizer, tc, both, s.manager, checkpoints)
+                .withHook(hook);
+        return trainer.fit(task.trainingData(tc.batchSize(), tc.seed()), schedule, step -> validMetrics(s, both, step),
+                from);
+    }
+
+    /** The task's generations for its sample prompts, announced and printed as they come; null without prompts. */
+    private static List<String> generate(RunSession s, String when) {
+        if (s.task.samplePrompts().isEmpty()) {
+            return null;
+        }
+        s.listener.onPhase("generating for " + s.task.samplePrompts().size() + " sample prompts (" + when + ")");
+        return s.task.samples();
+    }
+
+    private static List<GenerationSample> samples(List<String> prompts, List<String> before, List<String> after) {
+        List<GenerationSample> out = new ArrayList<>();
+        for (int i = 0; after != null && i < prompts.size(); i++) {
+            out.add(new GenerationSample(prompts.get(i), before == null ? null : before.get(i), after.get(i)));
+        }
+        return out;
     }
 
     /**
@@ -164,8 +204,8 @@ public final class FineTune {
     /** Validation metrics after a training step, told to the listeners and returned as "valid.metric". */
     private static Map<String, Double> validMetrics(RunSession s, TrainingListener to, int step) {
         Map<String, Double> out = new LinkedHashMap<>();
-        if (s.valid != null) {
-            Map<String, Double> m = s.task.evaluate(s.valid, s.config.train().evalBatchSize());
+        if (s.task.evalSplits().contains("valid")) {
+            Map<String, Double> m = s.task.evaluate("valid", s.config.train().evalBatchSize());
             to.onEval("valid", "step " + step, m);
             m.forEach((k, v) -> out.put("valid." + k, v));
         }

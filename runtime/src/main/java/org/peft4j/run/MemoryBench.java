@@ -58,10 +58,7 @@ public final class MemoryBench {
             };
             Optimizer optimizer = Optimizer.create(config.optimizer(), s.trainable());
             try {
-                LrSchedule schedule = new LrSchedule(config.schedule(), config.optimizer().lr(),
-                        Trainer.totalSteps(tc, s.train.batchesPerEpoch(tc.batchSize())));
-                new Trainer(s.model, s.task, optimizer, tc, probe, manager, null)
-                        .fit(s.batchSource(), schedule, step -> Map.of());
+                train(s, s.task, tc, optimizer, probe);
             } finally {
                 optimizer.close();
             }
@@ -76,6 +73,16 @@ public final class MemoryBench {
                     last.liveArrays());
         }
         return samples;
+    }
+
+    /** The task's batches through the shared loop, without evaluation or checkpoints. */
+    private static <B extends org.peft4j.train.TrainBatch> void train(RunSession s, TaskRun<B> task, TrainConfig tc,
+                                                                       Optimizer optimizer, TrainingListener probe) {
+        org.peft4j.train.TrainingData<B> data = task.trainingData(tc.batchSize(), tc.seed());
+        LrSchedule schedule = new LrSchedule(s.config.schedule(), s.config.optimizer().lr(),
+                Trainer.totalSteps(tc, data.batchesPerEpoch()));
+        new Trainer<>(s.model, task.objective(), optimizer, tc, probe, s.manager, null)
+                .fit(data, schedule, step -> Map.of());
     }
 
     /** Arrays the engine's long-lived manager (and its sub-managers) still holds. */

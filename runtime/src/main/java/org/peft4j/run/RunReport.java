@@ -62,7 +62,17 @@ public final class RunReport {
                         .append("</td></tr>\n");
             }
         }
-        sb.append("</table>\n<h2>Curves</h2>\n");
+        sb.append("</table>\n");
+        if (!s.samples().isEmpty()) {
+            sb.append("<h2>Generations (greedy)</h2>\n<table><tr><th>prompt</th><th>before</th><th>after</th></tr>\n");
+            for (GenerationSample g : s.samples()) {
+                sb.append("<tr><td><pre>").append(esc(g.prompt())).append("</pre></td><td><pre>")
+                        .append(g.before() == null ? "&mdash;" : esc(g.before())).append("</pre></td><td><pre>")
+                        .append(esc(g.after())).append("</pre></td></tr>\n");
+            }
+            sb.append("</table>\n");
+        }
+        sb.append("<h2>Curves</h2>\n");
         for (String p : plots) {
             sb.append("<p><img src=\"").append(esc(p)).append("\" alt=\"").append(esc(p)).append("\"></p>\n");
         }

@@ -1,13 +1,9 @@
 package org.peft4j.run;
 
 import ai.djl.ndarray.NDManager;
-import org.peft4j.data.Batch;
-import org.peft4j.data.Batches;
-import org.peft4j.data.ClassificationDataset;
-import org.peft4j.data.OnBadLine;
-import org.peft4j.data.Tokenizer;
 import org.peft4j.models.EmbeddedModels;
-import org.peft4j.models.bert.BertForSequenceClassification;
+import org.peft4j.models.TaskType;
+import org.peft4j.nn.Module;
 import org.peft4j.nn.Parameter;
 import org.peft4j.peft.adalora.AdaLoraFiles;
 import org.peft4j.peft.adalora.AdaLoraInjector;
@@ -17,7 +13,6 @@ import org.peft4j.peft.lora.AdapterFiles;
 import org.peft4j.peft.lora.LoraInjector;
 import org.peft4j.peft.lora.LoraModel;
 import org.peft4j.tensor.Backend;
-import org.peft4j.train.BatchSource;
 import org.peft4j.train.Trainer;
 import org.peft4j.train.TrainingListener;
 
@@ -25,25 +20,20 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-/** The resolved pieces of a run, freed together. */
+/** The resolved pieces of a run, freed together: the task's model and data, its adapter, the engine. */
 final class RunSession implements AutoCloseable {
     final RunConfig config;
     final TrainingListener listener;
     final NDManager manager;
     final Path modelDir;
-    final BertForSequenceClassification model;
+    final TaskRun<?> task;
+    final Module model;
     final LoraModel lora;
     final AdaLoraModel adalora;
-    final Tokenizer tokenizer;
-    final ClassificationDataset train;
-    final ClassificationDataset valid;
-    final ClassificationDataset test;
-    final ClassificationTask task;
 
     private RunSession(RunConfig config, TrainingListener listener) throws IOException {
         this.config = config;
@@ -58,23 +48,18 @@ final class RunSession implements AutoCloseable {
             this.modelDir = config.model().path();
         }
         listener.onPhase("loading " + modelDir);
+        // the task's new weights (a head, or a model from scratch) draw from seed; adapters from seed + 1
         backend.seed(seed);
-        this.model = BertForSequenceClassification.fromPretrained(modelDir, config.model().labels().size(), seed);
+        this.task = config.model().task() == TaskType.CAUSAL_LM
+                ? new CausalLmRun(config, modelDir, manager, seed, listener)
+                : new ClassificationRun(config, modelDir, manager, seed, listener);
+        this.model = task.model();
         backend.seed(seed + 1);
         this.lora = config.lora() == null ? null : LoraInjector.inject(model, config.lora(), manager);
         this.adalora = config.adalora() == null ? null : AdaLoraInjector.inject(model, config.adalora(), manager);
         if (lora == null && adalora == null) {
             model.setTrainable(true);
         }
-        listener.onPhase("tokenizing data");
-        this.tokenizer = Tokenizer.load(modelDir, config.data().maxLength());
-        List<String> labels = config.model().labels();
-        this.train = ClassificationDataset.train(config.data(), labels, tokenizer, OnBadLine.FAIL);
-        this.valid = config.data().valid() == null ? null
-                : ClassificationDataset.valid(config.data(), labels, tokenizer, OnBadLine.FAIL);
-        this.test = config.data().test() == null ? null
-                : ClassificationDataset.test(config.data(), labels, tokenizer, OnBadLine.FAIL);
-        this.task = new ClassificationTask(model, manager);
     }
 
     static RunSession open(RunConfig config, TrainingListener listener) {
@@ -102,15 +87,8 @@ final class RunSession implements AutoCloseable {
 
     Plan plan() {
         List<String> trainableNames = new ArrayList<>(trainableByName().keySet());
-        Map<String, Map<String, Long>> splits = new LinkedHashMap<>();
-        splits.put("train", train.stats());
-        if (valid != null) {
-            splits.put("valid", valid.stats());
-        }
-        if (test != null) {
-            splits.put("test", test.stats());
-        }
-        int batches = train.batchesPerEpoch(config.train().batchSize());
+        Map<String, Map<String, Long>> splits = task.splitStats();
+        int batches = task.trainingData(config.train().batchSize(), config.train().seed()).batchesPerEpoch();
         int total = Trainer.totalSteps(config.train(), batches);
         List<String> adapted = lora != null ? lora.adaptedPaths() : adalora != null ? adalora.adaptedPaths() : List.of();
         return new Plan(modelDir.toString(), adapted, trainableNames,
@@ -136,52 +114,33 @@ final class RunSession implements AutoCloseable {
         return sb.toString();
     }
 
-    BatchSource batchSource() {
-        int batchSize = config.train().batchSize();
-        long seed = config.train().seed();
-        return new BatchSource() {
-            @Override
-            public int batchesPerEpoch() {
-                return train.batchesPerEpoch(batchSize);
-            }
-
-            @Override
-            public Iterator<Batch> epoch(int epoch, int skip, NDManager m) {
-                return Batches.shuffled(train, batchSize, seed, epoch).iterator(m, skip);
-            }
-        };
-    }
-
     Map<String, Map<String, Double>> evaluateAll(String when, TrainingListener to) {
         Map<String, Map<String, Double>> out = new LinkedHashMap<>();
         int bs = config.train().evalBatchSize();
-        if (valid != null) {
-            listener.onPhase("evaluating on valid (" + when + ")");
-            out.put("valid", task.evaluate(valid, bs));
-            to.onEval("valid", when, out.get("valid"));
-        }
-        if (test != null) {
-            listener.onPhase("evaluating on test (" + when + ")");
-            out.put("test", task.evaluate(test, bs));
-            to.onEval("test", when, out.get("test"));
+        for (String split : task.evalSplits()) {
+            listener.onPhase("evaluating on " + split + " (" + when + ")");
+            out.put(split, task.evaluate(split, bs));
+            to.onEval(split, when, out.get(split));
         }
         return out;
     }
 
-    void save(Path dir) throws IOException {
+    /** The adapter into {@code adapterDir}, or the whole model where its task keeps it; returns where. */
+    Path save(Path runDir, Path adapterDir) throws IOException {
         String base = config.model().source() != null ? "sentence-transformers/all-MiniLM-L6-v2" : modelDir.toString();
         if (lora != null) {
-            AdapterFiles.save(lora, dir, "SEQ_CLS", base);
+            AdapterFiles.save(lora, adapterDir, task.peftTaskType(), base);
         } else if (adalora != null) {
-            AdaLoraFiles.save(adalora, dir, "SEQ_CLS", base);
+            AdaLoraFiles.save(adalora, adapterDir, task.peftTaskType(), base);
         } else {
-            FullWeights.save(model, dir);
+            return task.saveFull(runDir, adapterDir);
         }
+        return adapterDir;
     }
 
     @Override
     public void close() {
-        tokenizer.close();
+        task.close();
         // parameters live in the engine's long-lived manager; free them with the run
         model.namedParameters().values().forEach(p -> p.value().close());
     }

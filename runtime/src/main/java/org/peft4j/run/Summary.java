@@ -1,6 +1,7 @@
 package org.peft4j.run;
 
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -16,8 +17,22 @@ import java.util.Map;
  * @param trainSeconds     wall time of the training loop alone
  * @param tokensPerSecond  non-padding training tokens per second
  * @param peakRssBytes     peak resident memory of the process
+ * @param samples          the recipe's sample prompts with generations before and after (causal LM), else empty
  */
 public record Summary(Path runDir, long trainableParams, long totalParams,
                       Map<String, Map<String, Double>> before, Map<String, Map<String, Double>> after,
-                      int steps, double wallSeconds, double trainSeconds, double tokensPerSecond, long peakRssBytes) {
+                      int steps, double wallSeconds, double trainSeconds, double tokensPerSecond, long peakRssBytes,
+                      List<GenerationSample> samples) {
+
+    public Summary {
+        samples = samples == null ? List.of() : List.copyOf(samples);
+    }
+
+    /** A summary without generations. */
+    public Summary(Path runDir, long trainableParams, long totalParams,
+                   Map<String, Map<String, Double>> before, Map<String, Map<String, Double>> after,
+                   int steps, double wallSeconds, double trainSeconds, double tokensPerSecond, long peakRssBytes) {
+        this(runDir, trainableParams, totalParams, before, after, steps, wallSeconds, trainSeconds, tokensPerSecond,
+                peakRssBytes, List.of());
+    }
 }

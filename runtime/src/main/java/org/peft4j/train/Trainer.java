@@ -4,7 +4,6 @@ import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.training.GradientCollector;
-import org.peft4j.data.Batch;
 import org.peft4j.nn.Module;
 import org.peft4j.nn.Parameter;
 import org.peft4j.tensor.Backend;
@@ -20,8 +19,10 @@ import java.util.Map;
  * The training loop: per optimizer step, {@code gradAccum} forward/backward passes whose gradients
  * add up, then clipping, one optimizer update at the scheduled learning rate, and zeroed gradients;
  * between steps, evaluation, best-metric tracking, early stopping and checkpoints.
+ *
+ * @param <B> the task's batch; the loop only needs its token count
  */
-public final class Trainer {
+public final class Trainer<B extends TrainBatch> {
 
     /**
      * What a finished loop did; {@code seconds} excludes time spent evaluating and checkpointing,
@@ -42,7 +43,7 @@ public final class Trainer {
 
     private StepHook hook = new StepHook() { };
     private final Module model;
-    private final Objective objective;
+    private final TrainingObjective<B> objective;
     private final Optimizer optimizer;
     private final TrainConfig config;
     private final TrainingListener listener;
@@ -50,7 +51,7 @@ public final class Trainer {
     private final Checkpoints checkpoints;
 
     /** @param checkpoints where checkpoints go, or null for none */
-    public Trainer(Module model, Objective objective, Optimizer optimizer, TrainConfig config,
+    public Trainer(Module model, TrainingObjective<B> objective, Optimizer optimizer, TrainConfig config,
                    TrainingListener listener, NDManager manager, Checkpoints checkpoints) {
         this.model = model;
         this.objective = objective;
@@ -71,13 +72,13 @@ public final class Trainer {
     }
 
     /** Calls {@code hook} inside every optimizer step; returns this trainer. */
-    public Trainer withHook(StepHook hook) {
+    public Trainer<B> withHook(StepHook hook) {
         this.hook = hook == null ? new StepHook() { } : hook;
         return this;
     }
 
     /** Trains from the beginning. */
-    public Result fit(BatchSource data, LrSchedule schedule, Evaluation eval) {
+    public Result fit(TrainingData<B> data, LrSchedule schedule, Evaluation eval) {
         return fit(data, schedule, eval, TrainState.start());
     }
 
@@ -86,7 +87,7 @@ public final class Trainer {
      * restored) to the planned last step. Every {@code evalEvery} steps {@code eval} runs in eval
      * mode; a new best of {@code bestMetric} is always checkpointed, so it can be restored.
      */
-    public Result fit(BatchSource data, LrSchedule schedule, Evaluation eval, TrainState from) {
+    public Result fit(TrainingData<B> data, LrSchedule schedule, Evaluation eval, TrainState from) {
         int batches = data.batchesPerEpoch();
         int total = totalSteps(config, batches);
         List<Parameter> params = optimizer.parameters();
@@ -99,7 +100,7 @@ public final class Trainer {
         try {
             for (int epoch = from.epoch(); epoch <= config.epochs() && state.step() < total && !stop; epoch++) {
                 int next = epoch == from.epoch() ? from.batch() : 0;
-                Iterator<Batch> it = data.epoch(epoch, next, manager);
+                Iterator<B> it = data.epoch(epoch, next, manager);
                 while (it.hasNext() && state.step() < total && !stop) {
                     long stepStart = System.nanoTime();
                     int step = state.step();
@@ -113,7 +114,7 @@ public final class Trainer {
                     // one scope per step: activations, gradients views and the batch die here
                     try (StepScope scope = new StepScope()) {
                         for (int k = 0; k < micro && it.hasNext(); k++) {
-                            Batch batch = it.next();
+                            B batch = it.next();
                             next++;
                             stepTokens += batch.tokens();
                             try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
