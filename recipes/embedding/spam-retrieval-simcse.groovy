@@ -23,7 +23,7 @@ data {
     maxLength 64
 }
 
-optimizer adamW(lr: 1e-4, weightDecay: 0)
+optimizer adamW(lr: 3e-4, weightDecay: 0)
 schedule linear(warmup: 0.1)
 
 train {
