@@ -1,7 +1,7 @@
 // Unsupervised SimCSE (Gao et al. 2021): each sentence is encoded twice under different dropout masks and
 // must pick its own other view out of the batch. No labels and no pairs: only subjects and bodies of
 // training messages. Evaluated on the same held-out subject -> body retrieval as spam-retrieval-lora.groovy.
-// Hyper-parameters were chosen on data/spam-retrieval/dev-*.jsonl, never on the held-out queries below.
+// Not tuned: the learning rate is the one spam-retrieval-lora.groovy chose on the dev split, one epoch.
 recipe 'spam-retrieval-simcse'
 
 model {
