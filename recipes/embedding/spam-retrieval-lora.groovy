@@ -1,7 +1,7 @@
 // Sentence-embedding fine-tuning: MiniLM + LoRA, InfoNCE with in-batch negatives, subject line -> body.
 // Queries are held-out messages' subjects; each must find its own body among all 400 held-out bodies.
 // The learning rate and epochs were chosen on data/spam-retrieval/dev-*.jsonl (training messages not used for
-// pairs), never on the held-out queries below: at 1e-3 the gradients became non-finite within an epoch.
+// pairs), never on the held-out queries below: lr 3e-4 raised dev MRR@10 over 2 epochs and little in a 3rd.
 recipe 'spam-retrieval-lora'
 
 model {
@@ -27,7 +27,7 @@ optimizer adamW(lr: 3e-4, weightDecay: 0)
 schedule linear(warmup: 0.1)
 
 train {
-    epochs 3
+    epochs 2
     batchSize 32                                                   // 31 in-batch negatives per subject
     clipNorm 1.0
     seed 42

@@ -83,8 +83,9 @@ public final class EmbeddingFineTune {
             int total = plan.totalSteps();
             Optimizer optimizer = Optimizer.create(config.optimizer(), s.trainable());
             LrSchedule schedule = new LrSchedule(config.schedule(), config.optimizer().lr(), total);
+            NonFiniteGradientSkip skip = new NonFiniteGradientSkip(s.trainable(), both);
             Trainer trainer = new Trainer(s.encoder.model(), new EmbeddingObjective(s.encoder, config.loss(),
-                    config.temperature()), optimizer, config.train(), both, s.manager, null);
+                    config.temperature()), optimizer, config.train(), both, s.manager, null).withHook(skip);
             Trainer.Result result;
             try {
                 result = trainer.fit(s.batchSource(), schedule, step -> s.evaluate("step " + step, both).getOrDefault("retrieval", Map.of()));
@@ -106,7 +107,9 @@ public final class EmbeddingFineTune {
                     s.encoder.model().parameterCount(), before, after, result.steps(),
                     losses.isEmpty() ? Double.NaN : losses.get(0), lastLoss, (System.nanoTime() - start) / 1e9,
                     result.seconds(), result.tokensPerSecond(), MemoryStats.peakRssBytes());
-            dir.writeJson("summary.json", summaryJson(summary, config, s, plan));
+            ObjectNode json = summaryJson(summary, config, s, plan);
+            json.put("skipped_steps", skip.skipped());
+            dir.writeJson("summary.json", json);
             return summary;
         } catch (IOException e) {
             throw new UncheckedIOException(e.getMessage(), e);
