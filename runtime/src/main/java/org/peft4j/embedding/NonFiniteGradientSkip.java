@@ -53,7 +53,8 @@ final class NonFiniteGradientSkip implements StepHook {
                     + step + "): training diverges. Lower the learning rate");
         }
         for (Parameter p : parameters) {
-            p.value().getGradient().muli(0f);
+            // in place through the engine: multiplying by 0 would leave inf · 0 = NaN behind
+            p.zeroGrad();
         }
         listener.onPhase("step " + step + ": a gradient was non-finite with a finite loss; its gradients were zeroed ("
                 + skipped + " such step" + (skipped == 1 ? "" : "s") + " so far)");
