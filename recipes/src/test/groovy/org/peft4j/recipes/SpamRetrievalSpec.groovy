@@ -88,6 +88,15 @@ class SpamRetrievalSpec extends Specification {
         Math.abs(after.mrr - (summary.after.retrieval['mrr@10'] as double)) < 1e-4
         Math.abs(after.r1 - (summary.after.retrieval['recall@1'] as double)) < 1e-9
 
+        when: 'peft4j eval of the run directory: its recipe copy, overrides and adapter'
+        Peft4j eval = Peft4j.run(['eval', out.toString(), '--quiet'])
+
+        then:
+        eval.code == 0
+        eval.out.toString().contains("with adapter ${out.resolve('adapter')}")
+        eval.out.toString().contains(String.format(Locale.ROOT, 'retrieval mrr@10     %8.4f', summary.after.retrieval['mrr@10'] as double))
+        eval.out.toString().contains(String.format(Locale.ROOT, 'retrieval recall@1   %8.4f', summary.after.retrieval['recall@1'] as double))
+
         where:
         recipe                                      | loss
         'embedding/spam-retrieval-lora.groovy'      | 'INFONCE'
@@ -106,6 +115,15 @@ class SpamRetrievalSpec extends Specification {
         text.contains('queries    {examples=400')
         text.contains('corpus     {examples=400')
         text.contains('objective  infonce, temperature 0.05')
+    }
+
+    def "eval refuses a classification recipe with exit code 2 and says what it evaluates"() {
+        when:
+        Peft4j p = Peft4j.run(['eval', 'quickstart.groovy'])
+
+        then:
+        p.code == 2
+        p.err.toString().contains('eval evaluates embedding recipes')
     }
 
     /**
