@@ -17,6 +17,7 @@ MAX_BODY_CHARS = 400       # about 100 tokens: more than the maxLength 64 the me
 TRAIN_PAIRS = 1000
 HELD_OUT = 400            # queries = documents; keeps an evaluation to seconds on 2 cores
 SENTENCES = 1000
+DEV = 180                 # the usable training messages left after TRAIN_PAIRS: a tuning split
 
 HERE = Path(__file__).resolve().parent
 SPAM = HERE.parent / "spam"
@@ -68,18 +69,23 @@ def main():
     subjects, bodies = set(), set()
     # held-out messages first, so that a training pair never repeats an evaluation subject or body
     held_out = usable(read("valid") + read("test"), subjects, bodies)[:HELD_OUT]
-    train = usable(read("train"), subjects, bodies)[:TRAIN_PAIRS]
+    usable_train = usable(read("train"), subjects, bodies)
+    train = usable_train[:TRAIN_PAIRS]
+    # hyper-parameters are chosen on messages that are neither trained on nor held out for evaluation
+    dev = usable_train[TRAIN_PAIRS:TRAIN_PAIRS + DEV]
 
     write("eval-corpus.jsonl", [{"id": f"d:{src}", "text": body} for src, _, body in held_out])
     write("eval-queries.jsonl", [{"id": f"q:{src}", "text": subj, "relevant": [f"d:{src}"]}
                                  for src, subj, _ in held_out])
+    write("dev-corpus.jsonl", [{"id": f"d:{src}", "text": body} for src, _, body in dev])
+    write("dev-queries.jsonl", [{"id": f"q:{src}", "text": subj, "relevant": [f"d:{src}"]} for src, subj, _ in dev])
     write("train-pairs.jsonl", [{"anchor": subj, "positive": body} for _, subj, body in train])
     # unsupervised SimCSE sees the same kind of text it will embed: subjects and bodies, interleaved
     sentences = []
     for _, subj, body in train:
         sentences += [subj, body]
     write("sentences.jsonl", [{"text": t} for t in sentences[:SENTENCES]])
-    print(f"held-out queries/documents: {len(held_out)}, training pairs: {len(train)},"
+    print(f"held-out queries/documents: {len(held_out)}, training pairs: {len(train)}, dev: {len(dev)},"
           f" sentences: {min(SENTENCES, len(sentences))}")
 
 

@@ -31,6 +31,9 @@ class CheckCommand implements Callable<Integer> {
     @Override
     Integer call() {
         Recipe recipe = common.load()
+        if (recipe.embedding() != null) {
+            return EmbeddingRunner.check(this, recipe)
+        }
         PrintWriter out = spec.commandLine().out
         if (!common.quiet) {
             out.println("recipe ${common.recipe} is valid; resolving ${recipe.config().name()} ...")

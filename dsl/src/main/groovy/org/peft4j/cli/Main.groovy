@@ -15,6 +15,7 @@ import picocli.CommandLine.Spec
                 GenerateCommand,
                 PerplexityCommand,
                 EmbedCommand,
+                EvalCommand,
                 EvalRetrievalCommand,
                 ReplCommand, CompletionCommand, CommandLine.HelpCommand],
         footer = ['', 'Examples:', '  peft4j check recipes/quickstart.groovy', '  peft4j run recipes/quickstart.groovy --set train.epochs=1',

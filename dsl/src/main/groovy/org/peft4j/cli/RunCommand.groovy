@@ -55,6 +55,9 @@ class RunCommand implements Callable<Integer> {
     Integer call() {
         RunRecord previous = common.rerunOf()
         Recipe recipe = common.load()
+        if (recipe.embedding() != null) {
+            return EmbeddingRunner.run(this, recipe, previous)
+        }
         RunConfig config = recipe.config()
         Path dir = runDirectory(recipe, previous).toAbsolutePath().normalize()
         RunRecord.write(dir, recipe, common.allowCode, previous?.runDir?.toAbsolutePath())
@@ -89,7 +92,7 @@ class RunCommand implements Callable<Integer> {
     }
 
     /** --out, else the recipe's output { dir }, else runs/<name>-<time>; a rerun goes next to the run it repeats. */
-    private Path runDirectory(Recipe recipe, RunRecord previous) {
+    Path runDirectory(Recipe recipe, RunRecord previous) {
         String stamp = LocalDateTime.now().format(DateTimeFormatter.ofPattern('yyyyMMdd-HHmmss'))
         if (out != null) {
             return out
@@ -104,7 +107,7 @@ class RunCommand implements Callable<Integer> {
             boolean used = !resume && Files.exists(asked.resolve('summary.json')) || Files.exists(asked.resolve('metrics.jsonl'))
             return used ? asked.resolveSibling("${asked.fileName}-${stamp}") : asked
         }
-        Path.of('runs', "${recipe.config().name()}-${stamp}")
+        Path.of('runs', "${recipe.name()}-${stamp}")
     }
 
     /** The result as a small table: metrics before and after per split, then cost. */

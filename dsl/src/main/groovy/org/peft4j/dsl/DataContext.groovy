@@ -4,6 +4,8 @@ import groovy.transform.CompileStatic
 import groovy.transform.PackageScope
 import org.peft4j.data.DataConfig
 import org.peft4j.data.TextFormat
+import org.peft4j.embedding.EmbeddingDataConfig
+import org.peft4j.embedding.LossKind
 
 import java.nio.file.Path
 
@@ -23,6 +25,11 @@ class DataContext extends Context {
     private int limit = 0
     /** The format each causal-LM file was given with; a file given as a plain path (an override) takes the others'. */
     private final Map<Path, TextFormat> formats = [:]
+    // embedding tasks: the training file's declared shape, retrieval evaluation, scored pairs for Spearman's ρ
+    private EmbeddingSource embeddingTrain
+    private JsonlSource queries
+    private JsonlSource corpus
+    private EmbeddingSource sts
 
     DataContext(Origins origins, Path baseDir) {
         super(origins, 'data', baseDir)
@@ -119,6 +126,99 @@ class DataContext extends Context {
     void limit(int examples) {
         limit = examples
         mark('limit')
+    }
+
+    /** Embedding training pairs, JSONL {@code {"anchor": ..., "positive": ...[, "negative": ...]}} (InfoNCE). */
+    EmbeddingSource pairs(String path) {
+        embeddingFile(path, LossKind.INFONCE)
+    }
+
+    /** Sentences for unsupervised SimCSE: JSONL with {@code "text"}, or one sentence per line. */
+    EmbeddingSource sentences(String path) {
+        embeddingFile(path, LossKind.SIMCSE)
+    }
+
+    /** Scored pairs, JSONL {@code {"a": ..., "b": ..., "score": 0.8}}: cosine regression, or Spearman's ρ in {@code sts}. */
+    EmbeddingSource scored(String path) {
+        embeddingFile(path, LossKind.COSINE)
+    }
+
+    /** The training file of an embedding task: {@code train pairs('pairs.jsonl')}. */
+    @Option
+    void train(EmbeddingSource source) {
+        train = new JsonlSource(source.path(), null, null)
+        embeddingTrain = source
+        mark('train')
+    }
+
+    /** Retrieval queries, JSONL {@code {"id": ..., "text": ..., "relevant": [doc ids]}}; goes with {@code corpus}. */
+    @Option
+    void queries(JsonlSource source) {
+        queries = source
+        mark('queries')
+    }
+
+    /** The retrieval corpus, JSONL {@code {"id": ..., "text": ...}}; every query ranks all of it. */
+    @Option
+    void corpus(JsonlSource source) {
+        corpus = source
+        mark('corpus')
+    }
+
+    /** Scored pairs evaluated by Spearman's ρ before and after: {@code sts scored('sts-dev.jsonl')}. */
+    @Option
+    void sts(EmbeddingSource source) {
+        sts = source
+        mark('sts')
+        if (source.format() != LossKind.COSINE) {
+            origins.problem("data.sts takes scored('...') pairs with a score, not ${source.helper()}('...')".toString())
+        }
+    }
+
+    /** The embedding task's files; the training file's shape is checked against the loss by {@link #embeddingProblems}. */
+    @PackageScope
+    EmbeddingDataConfig buildEmbedding() {
+        new EmbeddingDataConfig(train?.path(), queries?.path(), corpus?.path(), sts?.path(), maxLength, limit)
+    }
+
+    /** What an embedding recipe's data block says that its loss cannot read, or that only classification reads. */
+    @PackageScope
+    List<String> embeddingProblems(LossKind loss) {
+        List<String> p = []
+        // a --set data.train=FILE after train pairs(...) names a plain file: its shape is then the loss's
+        if (embeddingTrain != null && embeddingTrain.path() == train?.path() && loss != null && embeddingTrain.format() != loss) {
+            String wanted = new EmbeddingSource(null, loss).helper()
+            p << ("data.train is ${embeddingTrain.helper()}('...') but loss '${loss.name().toLowerCase()}' trains on" +
+                    " ${wanted}('...'); use train ${wanted}('...') or another loss").toString()
+        }
+        for (String name : ['valid', 'test', 'text', 'label']) {
+            if (origins.of('data.' + name) != null) {
+                p << ("data.${name} is for classification; an embedding task evaluates on queries and corpus" +
+                        " (retrieval) and sts (scored pairs)").toString()
+            }
+        }
+        p
+    }
+
+    /** What only an embedding task reads, given to a classification recipe. */
+    @PackageScope
+    List<String> classificationProblems() {
+        List<String> p = []
+        if (embeddingTrain != null && embeddingTrain.path() == train?.path()) {
+            p << "data.train is ${embeddingTrain.helper()}('...'), training data of an embedding task; a classifier trains on jsonl('...') with text and label".toString()
+        }
+        for (String name : ['queries', 'corpus', 'sts']) {
+            if (origins.of('data.' + name) != null) {
+                p << "data.${name} is for an embedding task (model { task embedding(...) }); a classifier evaluates on valid and test".toString()
+            }
+        }
+        p
+    }
+
+    private EmbeddingSource embeddingFile(String path, LossKind format) {
+        EmbeddingSource source = new EmbeddingSource(resolve(path), format)
+        origins.mark('file:' + source.path())
+        source
     }
 
     @PackageScope

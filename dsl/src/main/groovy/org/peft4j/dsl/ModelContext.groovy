@@ -5,6 +5,8 @@ import groovy.transform.NamedParam
 import groovy.transform.PackageScope
 import org.peft4j.data.ChatTemplate
 import org.peft4j.models.ModelInit
+import org.peft4j.embedding.LossKind
+import org.peft4j.embedding.PoolingMode
 import org.peft4j.models.ModelSpec
 import org.peft4j.models.TaskType
 import org.peft4j.run.CausalLmOptions
@@ -28,6 +30,7 @@ class ModelContext extends Context {
 
     static final Map<String, ModelInit> INITS = [pretrained: ModelInit.PRETRAINED, random: ModelInit.RANDOM]
     static final Map<String, ChatTemplate> TEMPLATES = [chatml: ChatTemplate.CHATML, llama3: ChatTemplate.LLAMA3]
+    private EmbeddingTask embeddingTask
 
     ModelContext(Origins origins, Path baseDir) {
         super(origins, 'model', baseDir)
@@ -50,7 +53,29 @@ class ModelContext extends Context {
     @Option
     void task(Task task) {
         this.task = task
+        embeddingTask = null
         mark('task')
+    }
+
+    /** A sentence-embedding run: {@code task embedding(pooling: 'mean', loss: 'infonce', temperature: 0.05)}. */
+    @Option
+    void task(EmbeddingTask task) {
+        embeddingTask = task
+        this.task = null
+        mark('task')
+    }
+
+    /**
+     * Sentence vectors, L2-normalised: {@code pooling} 'mean' (default) or 'cls'; {@code loss} 'infonce' (default;
+     * trains on pairs), 'simcse' (on sentences) or 'cosine' (on scored pairs); {@code temperature} τ (default 0.05).
+     */
+    EmbeddingTask embedding(@NamedParam(value = 'pooling', type = String) @NamedParam(value = 'loss', type = String)
+                            @NamedParam(value = 'temperature', type = Number) Map<String, ?> args = [:]) {
+        // each value is marked here, so the runtime's "temperature = ..." lands on this line
+        ['pooling', 'loss', 'temperature'].each { String k -> origins.mark(k) }
+        new EmbeddingTask(EmbeddingChoices.pooling(origins, (String) args.pooling ?: 'mean'),
+                EmbeddingChoices.loss(origins, (String) args.loss ?: 'infonce'),
+                args.temperature == null ? 0.05d : ((Number) args.temperature).doubleValue())
     }
 
     /** One label per text: {@code classification(labels: ['ham', 'spam'])}. */
@@ -87,6 +112,18 @@ class ModelContext extends Context {
         List<String> prompts = ((List<?>) args.prompts ?: []).collect { String.valueOf(it) }
         new Task(TaskType.CAUSAL_LM, [], new CausalLmOptions(null, template == null ? null : TEMPLATES[template], prompts,
                 args.maxNewTokens == null ? 48 : (Integer) args.maxNewTokens, args.packing == null ? false : (Boolean) args.packing))
+    }
+
+    /** The embedding task, or null for a classification (or unset) task. */
+    @PackageScope
+    EmbeddingTask embeddingTask() {
+        embeddingTask
+    }
+
+    /** The model as the embedding runtime names it: a directory, or an embedded model's name. */
+    @PackageScope
+    String modelName() {
+        path?.toString() ?: source
     }
 
     @PackageScope

@@ -1,6 +1,7 @@
 package org.peft4j.dsl
 
 import groovy.transform.CompileStatic
+import org.peft4j.embedding.EmbeddingRunConfig
 import org.peft4j.run.RunConfig
 
 import java.nio.file.Path
@@ -18,7 +19,11 @@ final class RecipeLoader {
 
     /** Loads {@code recipe}, applies {@code overrides} ({@code "train.epochs" -> "1"}), and validates. */
     static RunConfig load(Path recipe, Map<String, String> overrides = [:]) {
-        loadRecipe(recipe, overrides, false).config()
+        Recipe r = loadRecipe(recipe, overrides, false)
+        if (r.config() == null) {
+            throw new RecipeException("${recipe}: an embedding recipe (task embedding(...)); load it with loadEmbedding or loadRecipe".toString())
+        }
+        r.config()
     }
 
     /**
@@ -51,12 +56,31 @@ final class RecipeLoader {
             throw new RecipeException(refused.collect { "${file}: ${it}".toString() })
         }
         String defaultName = recipe.fileName.toString().replaceFirst(/\.groovy$/, '')
+        if (script.embedding()) {
+            EmbeddingRunConfig embedding = script.buildEmbedding(defaultName)
+            throwIfAny(origins, file, script.problems() + script.embeddingProblems() + embedding.problems())
+            return new Recipe(null, script.outputDir(), loading.params.asMap(), List.copyOf(loading.files), all, origins, file, embedding)
+        }
         RunConfig config = script.build(defaultName)
-        List<Origins.Problem> problems = origins.problems() + (script.problems() + config.problems()).collect { origins.locate(it) }
+        throwIfAny(origins, file, script.problems() + script.classificationProblems() + config.problems())
+        new Recipe(config, script.outputDir(), loading.params.asMap(), List.copyOf(loading.files), all, origins, file, null)
+    }
+
+    /** Loads an embedding recipe ({@code task embedding(...)}) and returns its validated {@link EmbeddingRunConfig}. */
+    static EmbeddingRunConfig loadEmbedding(Path recipe, Map<String, String> overrides = [:]) {
+        Recipe r = loadRecipe(recipe, overrides, false)
+        if (r.embedding() == null) {
+            throw new RecipeException("${recipe}: not an embedding recipe (its model block has no task embedding(...))".toString())
+        }
+        r.embedding()
+    }
+
+    /** The DSL's own problems and the validation messages, each at the recipe line that set its field, sorted by line. */
+    private static void throwIfAny(Origins origins, String file, List<String> messages) {
+        List<Origins.Problem> problems = origins.problems() + messages.collect { origins.locate(it) }
         if (problems) {
             List<String> lines = problems.toSorted { Origins.Problem p -> p.where().line() }.collect { it.format(file) }.unique()
             throw new RecipeException(lines)
         }
-        new Recipe(config, script.outputDir(), loading.params.asMap(), List.copyOf(loading.files), all, origins, file)
     }
 }

@@ -4,6 +4,7 @@ import groovy.transform.CompileStatic
 import groovy.transform.NamedParam
 import groovy.transform.PackageScope
 import org.peft4j.run.CausalLmOptions
+import org.peft4j.embedding.EmbeddingRunConfig
 import org.peft4j.run.RunConfig
 import org.peft4j.tensor.BackendConfig
 import org.peft4j.train.OptimizerConfig
@@ -271,6 +272,41 @@ abstract class RecipeScript extends Script {
     private CausalLmOptions causalLm() {
         CausalLmOptions o = model?.causalLmOptions()
         o == null ? null : new CausalLmOptions(data?.format(), o.template(), o.prompts(), o.maxNewTokens(), o.packing())
+    }
+
+    /** True when the model block asks for {@code task embedding(...)}: the recipe builds an {@link EmbeddingRunConfig}. */
+    @PackageScope
+    boolean embedding() {
+        model?.embeddingTask() != null
+    }
+
+    /** What an embedding recipe said, as the runtime's config; not validated. */
+    @PackageScope
+    EmbeddingRunConfig buildEmbedding(String defaultName) {
+        EmbeddingTask task = model.embeddingTask()
+        new EmbeddingRunConfig(name ?: defaultName, new BackendConfig(device, dtype, threads), model.modelName(),
+                task.pooling(), lora?.build(), task.loss(), task.temperature(),
+                (data ?: new DataContext(origins, baseDir)).buildEmbedding(), optimizer, schedule, trainConfig())
+    }
+
+    /** Problems of an embedding recipe that neither {@link #problems} nor the runtime's validation covers. */
+    @PackageScope
+    List<String> embeddingProblems() {
+        List<String> p = []
+        if (adalora != null) {
+            p << 'adalora { } is not available for embedding tasks; use lora { }, or neither to train every weight'
+        }
+        if (origins.of('model.source') != null && origins.of('model.path') != null) {
+            p << 'model.path and model.source are both given; an embedding task reads one model: remove one of the two'
+        }
+        p.addAll(data?.embeddingProblems(model.embeddingTask().loss()) ?: [])
+        p
+    }
+
+    /** Problems of a classification recipe that uses what only an embedding task reads. */
+    @PackageScope
+    List<String> classificationProblems() {
+        data?.classificationProblems() ?: []
     }
 
     private TrainConfig trainConfig() {

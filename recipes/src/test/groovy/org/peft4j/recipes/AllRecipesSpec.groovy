@@ -2,7 +2,10 @@ package org.peft4j.recipes
 
 import org.peft4j.data.TextFormat
 import org.peft4j.dsl.RecipeException
+import groovy.json.JsonSlurper
+import org.peft4j.dsl.Recipe
 import org.peft4j.dsl.RecipeLoader
+import org.peft4j.embedding.EmbeddingDataConfig
 import org.peft4j.run.RunConfig
 import spock.lang.Shared
 import spock.lang.Specification
@@ -57,7 +60,11 @@ class AllRecipesSpec extends Specification {
         if (absentModel(recipe) != null) {
             return []
         }
-        RunConfig config = RecipeLoader.load(recipe)
+        Recipe loaded = RecipeLoader.loadRecipe(recipe, [:], false)
+        if (loaded.embedding() != null) {
+            return shortRetrieval(recipe, loaded.embedding().data())
+        }
+        RunConfig config = loaded.config()
         List<String> args = []
         for (String split : ['valid', 'test']) {
             Path file = split == 'valid' ? config.data().valid() : config.data().test()
@@ -70,12 +77,29 @@ class AllRecipesSpec extends Specification {
         args
     }
 
+    /** An embedding recipe's retrieval evaluation cut to the first 32 documents and the queries answered among them. */
+    List<String> shortRetrieval(Path recipe, EmbeddingDataConfig data) {
+        if (data.corpus() == null) {
+            return []
+        }
+        String stem = recipe.toString().replace('/', '_')
+        List<String> docs = Files.readAllLines(data.corpus()).findAll { it.trim() }.take(32)
+        Set<String> ids = docs.collect { (new JsonSlurper().parseText(it) as Map).id as String } as Set
+        List<String> queries = Files.readAllLines(data.queries()).findAll { String line ->
+            def relevant = line.trim() ? (new JsonSlurper().parseText(line) as Map).relevant : null
+            relevant != null && ids.containsAll(relevant instanceof Map ? ((Map) relevant).keySet() : relevant as Collection)
+        }
+        Path corpus = Files.write(out.resolve("${stem}-corpus.jsonl"), docs)
+        Path cut = Files.write(out.resolve("${stem}-queries.jsonl"), queries)
+        ['--set', "data.queries=${cut}".toString(), '--set', "data.corpus=${corpus}".toString()]
+    }
+
     /**
      * Per-recipe overrides a shortened run needs: AdaLoRA's warm-up and final phases (tinit + tfinal) must leave a
      * budgeting phase inside the run's steps, and 32 examples give only 2; the budget then shrinks over those 2.
      */
     static List<String> shortAdapter(Path recipe) {
-        absentModel(recipe) == null && RecipeLoader.load(recipe).adalora() != null
+        absentModel(recipe) == null && RecipeLoader.loadRecipe(recipe, [:], false).config()?.adalora() != null
                 ? ['--set', 'adalora.tinit=0', '--set', 'adalora.tfinal=0', '--set', 'adalora.deltaT=1']
                 : []
     }

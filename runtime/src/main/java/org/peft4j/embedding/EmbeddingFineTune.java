@@ -15,7 +15,9 @@ import org.peft4j.peft.lora.AdapterFiles;
 import org.peft4j.peft.lora.LoraInjector;
 import org.peft4j.peft.lora.LoraModel;
 import org.peft4j.run.MemoryStats;
+import org.peft4j.run.Plan;
 import org.peft4j.run.RunDirectory;
+import org.peft4j.run.RunOptions;
 import org.peft4j.tensor.Backend;
 import org.peft4j.train.BatchSource;
 import org.peft4j.train.LrSchedule;
@@ -45,20 +47,45 @@ public final class EmbeddingFineTune {
     private EmbeddingFineTune() {
     }
 
+    /** Resolves model, adapter and data, and reports what a run would do; trains nothing. */
+    public static Plan plan(EmbeddingRunConfig config, TrainingListener listener) {
+        config.validated();
+        try (Session s = new Session(config, listener)) {
+            return s.plan();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e.getMessage(), e);
+        }
+    }
+
+    /** A run into {@code outDir} that evaluates before and after and keeps no recipe copy. */
     public static EmbeddingSummary run(EmbeddingRunConfig config, Path outDir, TrainingListener listener) {
+        return run(config, new RunOptions(outDir, null, true), listener);
+    }
+
+    /**
+     * Trains and writes the run directory: the recipe copy, {@code config.json}, {@code metrics.jsonl},
+     * {@code summary.json} and the adapter. Resuming is not supported for embedding runs (they take minutes).
+     */
+    public static EmbeddingSummary run(EmbeddingRunConfig config, RunOptions options, TrainingListener listener) {
         long start = System.nanoTime();
         config.validated();
-        try (RunDirectory dir = RunDirectory.open(outDir, false);
+        if (options.resume()) {
+            throw new IllegalArgumentException("resuming is not supported for embedding runs; start a new run directory");
+        }
+        try (RunDirectory dir = RunDirectory.open(options.outDir(), false);
              Session s = new Session(config, listener)) {
+            Plan plan = s.plan();
+            dir.copyRecipe(options.recipeFile());
+            dir.writeJson("config.json", EmbeddingManifest.resolvedConfig(config, s.modelDir, plan));
             TrainingListener both = TrainingListener.all(listener, dir);
-            Map<String, Map<String, Double>> before = s.evaluate("before", both);
+            Map<String, Map<String, Double>> before = options.evalBefore() ? s.evaluate("before", both) : Map.of();
 
-            int batches = s.train.batchesPerEpoch(config.train().batchSize());
-            int total = Trainer.totalSteps(config.train(), batches);
+            int total = plan.totalSteps();
             Optimizer optimizer = Optimizer.create(config.optimizer(), s.trainable());
             LrSchedule schedule = new LrSchedule(config.schedule(), config.optimizer().lr(), total);
+            NonFiniteGradientSkip skip = new NonFiniteGradientSkip(s.trainable(), both);
             Trainer trainer = new Trainer(s.encoder.model(), new EmbeddingObjective(s.encoder, config.loss(),
-                    config.temperature()), optimizer, config.train(), both, s.manager, null);
+                    config.temperature()), optimizer, config.train(), both, s.manager, null).withHook(skip);
             Trainer.Result result;
             try {
                 result = trainer.fit(s.batchSource(), schedule, step -> s.evaluate("step " + step, both).getOrDefault("retrieval", Map.of()));
@@ -80,16 +107,19 @@ public final class EmbeddingFineTune {
                     s.encoder.model().parameterCount(), before, after, result.steps(),
                     losses.isEmpty() ? Double.NaN : losses.get(0), lastLoss, (System.nanoTime() - start) / 1e9,
                     result.seconds(), result.tokensPerSecond(), MemoryStats.peakRssBytes());
-            dir.writeJson("summary.json", summaryJson(summary, config, s));
+            ObjectNode json = summaryJson(summary, config, s, plan);
+            json.put("skipped_steps", skip.skipped());
+            dir.writeJson("summary.json", json);
             return summary;
         } catch (IOException e) {
             throw new UncheckedIOException(e.getMessage(), e);
         }
     }
 
-    private static ObjectNode summaryJson(EmbeddingSummary s, EmbeddingRunConfig c, Session session) {
+    private static ObjectNode summaryJson(EmbeddingSummary s, EmbeddingRunConfig c, Session session, Plan plan) {
         ObjectNode n = JSON.createObjectNode();
         n.put("run", c.name());
+        n.put("task", "embedding");
         n.put("model", session.modelDir.toString());
         n.put("loss", c.loss().name());
         n.put("temperature", c.temperature());
@@ -110,6 +140,7 @@ public final class EmbeddingFineTune {
         n.put("train_seconds", s.trainSeconds());
         n.put("tokens_per_second", s.tokensPerSecond());
         n.put("peak_rss_bytes", s.peakRssBytes());
+        n.set("adapted_modules", JSON.valueToTree(plan.adaptedModules()));
         return n;
     }
 
@@ -167,6 +198,31 @@ public final class EmbeddingFineTune {
                     : RetrievalEvaluator.Tokenized.of(RetrievalSet.read(d.queries(), d.corpus(), 0), tokenizer);
             this.scored = d.scored() == null ? null : PairDataset.scored(PairJsonl.scored(d.scored(), 0), tokenizer);
             this.evaluator = new RetrievalEvaluator(encoder, manager, config.train().evalBatchSize());
+        }
+
+        Plan plan() {
+            List<String> trainableNames = new ArrayList<>();
+            encoder.model().namedParameters().forEach((name, p) -> {
+                if (p.trainable()) {
+                    trainableNames.add(name);
+                }
+            });
+            Map<String, Map<String, Long>> splits = new LinkedHashMap<>();
+            splits.put("train", train.stats());
+            if (retrieval != null) {
+                splits.put("queries", retrieval.queries().stats());
+                splits.put("corpus", retrieval.corpus().stats());
+            }
+            if (scored != null) {
+                splits.put("sts", scored.stats());
+            }
+            int batches = train.batchesPerEpoch(config.train().batchSize());
+            return new Plan(modelDir + " (" + config.pooling().name().toLowerCase(java.util.Locale.ROOT) + " pooling, "
+                    + config.loss().name().toLowerCase(java.util.Locale.ROOT) + " loss)",
+                    lora == null ? List.of() : lora.adaptedPaths(), trainableNames,
+                    encoder.model().trainableParameterCount(), encoder.model().parameterCount(), splits,
+                    Trainer.stepsPerEpoch(batches, config.train().gradAccum()), Trainer.totalSteps(config.train(), batches),
+                    null);
         }
 
         List<Parameter> trainable() {
