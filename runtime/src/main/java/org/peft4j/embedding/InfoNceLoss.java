@@ -1,5 +1,6 @@
 package org.peft4j.embedding;
 
+import org.peft4j.tensor.Scalars;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
 
@@ -38,6 +39,6 @@ public final class InfoNceLoss {
             throw new IllegalArgumentException("temperature = " + temperature + " must be > 0");
         }
         NDArray candidates = hardNegatives == null ? positives : positives.concat(hardNegatives, 0);  // (B + N, H)
-        return anchors.matMul(candidates.transpose()).div(temperature);
+        return Scalars.div(anchors.matMul(candidates.transpose()), temperature);
     }
 }

@@ -1,5 +1,6 @@
 package org.peft4j.train;
 
+import org.peft4j.tensor.Scalars;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
@@ -122,7 +123,7 @@ public final class Trainer<B extends TrainBatch> {
                                 NDArray extra = hook.extraLoss();
                                 NDArray minimized = extra == null ? loss : loss.add(extra);
                                 // the mean over micro-batches, so accumulation matches one large batch
-                                gc.backward(micro == 1 ? minimized : minimized.div(micro));
+                                gc.backward(micro == 1 ? minimized : Scalars.div(minimized, micro));
                                 // the reported loss is the task's alone, comparable with runs without the term
                                 lossSum += loss.getFloat();
                             }

@@ -1,5 +1,6 @@
 package org.peft4j.models.bert;
 
+import org.peft4j.tensor.Scalars;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import org.peft4j.nn.Dropout;
@@ -36,7 +37,7 @@ public final class BertSelfAttention extends Module {
         long t = x.getShape().get(1);
         long h = x.getShape().get(2);
         // scale q rather than the scores: (B, T, H) elements instead of (B, nh, T, T)
-        NDArray q = heads(linear("query").forward(x).mul(1.0 / Math.sqrt(headSize)), b, t);   // (B, nh, T, hs)
+        NDArray q = heads(Scalars.mul(linear("query").forward(x), 1.0 / Math.sqrt(headSize)), b, t);   // (B, nh, T, hs)
         NDArray kT = linear("key").forward(x).reshape(b, t, numHeads, headSize)
                 .transpose(0, 2, 3, 1);                                                       // (B, nh, hs, T)
         NDArray v = heads(linear("value").forward(x), b, t);                                  // (B, nh, T, hs)

@@ -1,5 +1,6 @@
 package org.peft4j.models.gpt2;
 
+import org.peft4j.tensor.Scalars;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
@@ -47,7 +48,7 @@ public final class GPT2Attention extends Module {
             k = all.get(0);                                               // (B, nh, S, hs)
             v = all.get(1);
         }
-        NDArray scores = q.mul(1.0 / Math.sqrt(headSize)).matMul(k.transpose(0, 1, 3, 2));  // (B, nh, T, S)
+        NDArray scores = Scalars.mul(q, 1.0 / Math.sqrt(headSize)).matMul(k.transpose(0, 1, 3, 2));  // (B, nh, T, S)
         NDArray probs = ((Dropout) child("attn_dropout")).forward(scores.add(mask).softmax(-1));
         NDArray y = probs.matMul(v).transpose(0, 2, 1, 3).reshape(b, t, h);                 // (B, T, H)
         return ((Dropout) child("resid_dropout")).forward(linear("c_proj").forward(y));

@@ -1,5 +1,6 @@
 package org.peft4j.models.gpt2;
 
+import org.peft4j.tensor.Scalars;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import org.peft4j.nn.Conv1D;
@@ -28,7 +29,7 @@ public final class GPT2Mlp extends Module {
      * 0.5 x (1 + tanh(√(2/π) (x + 0.044715 x³))).
      */
     public static NDArray geluNew(NDArray x) {
-        NDArray inner = x.add(x.pow(3).mul(0.044715)).mul(SQRT_2_OVER_PI);
-        return x.mul(inner.tanh().add(1)).mul(0.5);
+        NDArray inner = Scalars.mul(x.add(Scalars.mul(Scalars.pow(x, 3), 0.044715)), SQRT_2_OVER_PI);
+        return Scalars.mul(x.mul(inner.tanh().add(1)), 0.5);
     }
 }

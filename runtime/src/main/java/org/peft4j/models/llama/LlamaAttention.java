@@ -1,5 +1,6 @@
 package org.peft4j.models.llama;
 
+import org.peft4j.tensor.Scalars;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
@@ -55,7 +56,7 @@ public final class LlamaAttention extends Module {
         v = repeatKv(v);
 
         // scale q rather than the scores: (B, nh, T, hs) elements instead of (B, nh, T, S)
-        NDArray scores = q.mul(1.0 / Math.sqrt(headDim)).matMul(k.transpose(0, 1, 3, 2));  // (B, nh, T, S)
+        NDArray scores = Scalars.mul(q, 1.0 / Math.sqrt(headDim)).matMul(k.transpose(0, 1, 3, 2));  // (B, nh, T, S)
         NDArray probs = scores.add(mask).softmax(-1);                                       // (B, nh, T, S)
         NDArray y = probs.matMul(v)                                                         // (B, nh, T, hs)
                 .transpose(0, 2, 1, 3)                                                      // (B, T, nh, hs)

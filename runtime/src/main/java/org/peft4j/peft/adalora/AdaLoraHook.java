@@ -1,5 +1,6 @@
 package org.peft4j.peft.adalora;
 
+import org.peft4j.tensor.Scalars;
 import ai.djl.ndarray.NDArray;
 
 /**
@@ -35,7 +36,7 @@ public final class AdaLoraHook {
             return null;
         }
         NDArray r = model.orthogonalPenalty();
-        return r == null ? null : r.mul((float) gamma);
+        return r == null ? null : Scalars.mul(r, gamma);
     }
 
     /** Updates the importance state once for optimizer step {@code optimizerStep}. */

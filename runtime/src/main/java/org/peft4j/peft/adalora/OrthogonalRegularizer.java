@@ -1,5 +1,6 @@
 package org.peft4j.peft.adalora;
 
+import org.peft4j.tensor.Scalars;
 import ai.djl.ndarray.NDArray;
 
 import java.util.Collection;
@@ -45,7 +46,7 @@ public final class OrthogonalRegularizer {
             matrices += 2;
         }
         if (sum != null && kind == OrthRegKind.PEFT) {
-            sum = sum.div(matrices);
+            sum = Scalars.div(sum, matrices);
         }
         return sum;
     }
@@ -53,7 +54,7 @@ public final class OrthogonalRegularizer {
     /** R for one P [out, r] and Q [r, in]. */
     public NDArray penalty(NDArray p, NDArray q) {
         NDArray r = term(gramDeviation(p.transpose().matMul(p))).add(term(gramDeviation(q.matMul(q.transpose()))));
-        return kind == OrthRegKind.PEFT ? r.div(2) : r;
+        return kind == OrthRegKind.PEFT ? Scalars.div(r, 2) : r;
     }
 
     private static NDArray gramDeviation(NDArray gram) {

@@ -1,5 +1,6 @@
 package org.peft4j.peft.adalora;
 
+import org.peft4j.tensor.Scalars;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
@@ -198,7 +199,7 @@ public final class SvdLinear extends Module implements LinearLayer {
         NDArray dx = ((Dropout) child("lora_dropout")).forward(x);
         // [.., in] → [.., r]: Q x, then ⊙ (Λ ⊙ mask) · α/ranknum on the r-wide intermediate, then P
         NDArray low = ai.djl.nn.core.Linear.linear(dx, loraA().value(), null).singletonOrThrow();
-        NDArray lambda = loraE().value().mul(mask).reshape(r).muli((float) scaling());
+        NDArray lambda = Scalars.mul(loraE().value().mul(mask).reshape(r), scaling());
         NDArray up = ai.djl.nn.core.Linear.linear(low.mul(lambda), loraB().value(), null).singletonOrThrow();
         return h.addi(up);
     }

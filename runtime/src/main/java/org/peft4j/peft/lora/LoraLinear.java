@@ -1,5 +1,6 @@
 package org.peft4j.peft.lora;
 
+import org.peft4j.tensor.Scalars;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
@@ -245,7 +246,7 @@ public final class LoraLinear extends Module implements LinearLayer {
         Dropout dropout = active.dropout;
         NDArray dx = dropout.forward(x);
         // two thin matmuls; the scaling is applied to the r-wide intermediate, the smallest tensor on the path
-        NDArray lora = active.b.forward(active.a.forward(dx).muli((float) active.scaling));
+        NDArray lora = active.b.forward(Scalars.mul(active.a.forward(dx), active.scaling));
         if (active.magnitude == null) {
             return h.addi(lora);
         }
