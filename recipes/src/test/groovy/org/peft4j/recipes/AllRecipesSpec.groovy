@@ -43,7 +43,7 @@ class AllRecipesSpec extends Specification {
      */
     static String absentModel(Path recipe) {
         try {
-            RecipeLoader.load(recipe)
+            RecipeLoader.loadRecipe(recipe, [:], false)
             null
         } catch (RecipeException e) {
             boolean advised = e.message.contains("model.path '") && e.message.contains("' does not exist; ") &&
@@ -112,8 +112,8 @@ class AllRecipesSpec extends Specification {
         if (absentModel(recipe) != null) {
             return []
         }
-        RunConfig config = RecipeLoader.load(recipe)
-        config.causalLm() != null && config.causalLm().format() != TextFormat.TEXTS
+        RunConfig config = RecipeLoader.loadRecipe(recipe, [:], false).config()
+        config?.causalLm() != null && config.causalLm().format() != TextFormat.TEXTS
                 ? ['--set', "data.maxLength=${config.data().maxLength()}".toString()] : []
     }
 
