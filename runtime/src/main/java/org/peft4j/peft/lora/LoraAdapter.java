@@ -1,5 +1,6 @@
 package org.peft4j.peft.lora;
 
+import org.peft4j.tensor.Scalars;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
@@ -122,7 +123,7 @@ final class LoraAdapter {
 
     /** ‖W + s·BA‖ per output row (norm over the input dimension, PEFT's {@code get_weight_norm}), shape [out]. */
     static NDArray weightNorm(NDArray w, NDArray ba, double scaling) {
-        return w.add(ba.mul(scaling)).norm(new int[] {1}, false);
+        return w.add(Scalars.mul(ba, scaling)).norm(new int[] {1}, false);
     }
 
     void close() {
