@@ -1,6 +1,7 @@
 package org.peft4j.embedding;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDScope;
 import org.peft4j.nn.Parameter;
 import org.peft4j.train.StepHook;
 import org.peft4j.train.TrainingException;
@@ -11,10 +12,9 @@ import java.util.List;
 /**
  * Zeroes all gradients of a step in which any gradient is infinite or NaN, so that the step's update
  * carries no gradient (AdamW's moments only decay) instead of ending the run, as a loss scaler skips
- * an overflowing step. Why: MiniLM + LoRA InfoNCE runs occasionally produce an infinite gradient with a
- * finite loss (once in tens of steps at lr 2e-4 and above), not reproducibly for the same seeds and
- * data, so the cause is not in the data or the schedule; until it is found, losing one batch is better
- * than losing the run. More than {@link #MAX_IN_A_ROW} such steps in a row mean training itself is
+ * an overflowing step. The sporadic infinite gradients with a finite loss that it was written for came
+ * from numbers on the autograd graph held in collectable Java memory (see {@link org.peft4j.tensor.Scalars});
+ * it stays as a guard, since losing one batch is better than losing the run. More than {@link #MAX_IN_A_ROW} such steps in a row mean training itself is
  * diverging, and end the run as the trainer would.
  */
 final class NonFiniteGradientSkip implements StepHook {
@@ -33,14 +33,16 @@ final class NonFiniteGradientSkip implements StepHook {
 
     @Override
     public void afterBackward(int step) {
-        boolean finite = true;
-        for (Parameter p : parameters) {
-            NDArray g = p.value().getGradient();
-            // one host sync per parameter; a few dozen adapter tensors per step
-            if (g.isInfinite().logicalOr(g.isNaN()).any().getBoolean()) {
-                finite = false;
-                break;
+        boolean finite;
+        try (NDScope scope = new NDScope()) {
+            NDArray bad = null;
+            for (Parameter p : parameters) {
+                NDArray g = p.value().getGradient();
+                NDArray b = g.isInfinite().logicalOr(g.isNaN()).any();
+                bad = bad == null ? b : bad.logicalOr(b);
             }
+            // one host sync per step, not one per parameter
+            finite = bad == null || !bad.getBoolean();
         }
         if (finite) {
             inARow = 0;
