@@ -9,7 +9,8 @@ import java.nio.file.Path
 
 /**
  * {@code train { epochs 1; batchSize 16; gradAccum 1; clipNorm 1.0; seed 42; evalEvery 0; maxSteps 0 }}, and
- * checkpoints: {@code checkpointEvery 50; keepCheckpoints 2; bestMetric 'valid.f1'; bestMode 'max'; patience 3}.
+ * checkpoints: {@code checkpointEvery 50; keepCheckpoints 2; bestMetric 'valid.f1'; bestMode 'max'; patience 3},
+ * and memory: {@code activationCheckpointing true}.
  */
 @CompileStatic
 class TrainContext extends Context {
@@ -97,6 +98,16 @@ class TrainContext extends Context {
     @Option
     void patience(int evals) {
         set('patience', evals)
+    }
+
+    /**
+     * Activation checkpointing: keep only each encoder/decoder layer's input in the forward pass and
+     * re-run the layer in backward. Less memory (one layer's activations at a time) for about one
+     * more forward pass of compute per step.
+     */
+    @Option
+    void activationCheckpointing(boolean on) {
+        set('activationCheckpointing', on)
     }
 
     @PackageScope

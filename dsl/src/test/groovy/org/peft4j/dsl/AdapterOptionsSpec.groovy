@@ -215,6 +215,17 @@ lora {
 
         then:
         config.train() == new TrainConfig(1, 16, 1, 1.0, 42, 10, 0, 64, 50, 2, 'valid.f1', MetricMode.MAX, 3)
+        !config.train().activationCheckpointing()
+    }
+
+    def "activationCheckpointing true in the train block turns it on"() {
+        when:
+        RunConfig config = RecipeLoader.load(write('t.groovy', BASE + "lora { target 'query' }\n" +
+                "train { activationCheckpointing true }\n"))
+
+        then:
+        config.train().activationCheckpointing()
+        config.train() == TrainConfig.defaults().withActivationCheckpointing(true)
     }
 
     def "#mistake in the train block names the line"() {

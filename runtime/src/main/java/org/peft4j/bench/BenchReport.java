@@ -59,10 +59,18 @@ public record BenchReport(String workload, int batch, int seqLen, Benchmark.Opti
         if (lora != null && full != null) {
             r.put("lora_step_over_full_step", pairedRatio(lora.timing(), full.timing()));
         }
-        if (memory.containsKey("lora") && memory.containsKey("full")) {
-            r.put("lora_peak_rss_over_full", (double) memory.get("lora").peakRssBytes() / memory.get("full").peakRssBytes());
-            r.put("lora_tensor_peak_over_full",
-                    (double) memory.get("lora").tensorPeakBytes() / memory.get("full").tensorPeakBytes());
+        Benchmark.Case checkpointed = get("lora-checkpointed");
+        if (lora != null && checkpointed != null) {
+            r.put("lora_checkpointed_step_over_lora_step", pairedRatio(checkpointed.timing(), lora.timing()));
+        }
+        for (String name : List.of("lora", "lora-checkpointed")) {
+            if (memory.containsKey(name) && memory.containsKey("full")) {
+                String key = name.replace('-', '_');
+                r.put(key + "_peak_rss_over_full",
+                        (double) memory.get(name).peakRssBytes() / memory.get("full").peakRssBytes());
+                r.put(key + "_tensor_peak_over_full",
+                        (double) memory.get(name).tensorPeakBytes() / memory.get("full").tensorPeakBytes());
+            }
         }
         if (base != null && merged != null) {
             r.put("merged_latency_over_base", pairedRatio(merged.timing(), base.timing()));

@@ -14,6 +14,7 @@ import org.peft4j.peft.lora.LoraConfig;
 import org.peft4j.peft.lora.LoraInjector;
 import org.peft4j.peft.lora.LoraLinear;
 import org.peft4j.peft.lora.LoraModel;
+import org.peft4j.tensor.ActivationCheckpoints;
 import org.peft4j.tensor.Backend;
 import org.peft4j.tensor.StepScope;
 import org.peft4j.train.AdamW;
@@ -39,7 +40,7 @@ import java.util.Map;
 public final class Benchmark {
 
     /** The training cases, in table order. */
-    public static final List<String> TRAINING = List.of("lora", "adalora", "full");
+    public static final List<String> TRAINING = List.of("lora", "lora-checkpointed", "adalora", "full");
     /** The inference cases, in table order. */
     public static final List<String> INFERENCE = List.of("base", "lora-unmerged", "lora-merged");
 
@@ -94,12 +95,16 @@ public final class Benchmark {
             case "lora" -> training(model -> {
                 lora(model);
                 return null;
-            });
-            case "adalora" -> training(model -> adalora(model, steps));
+            }, false);
+            case "lora-checkpointed" -> training(model -> {
+                lora(model);
+                return null;
+            }, true);
+            case "adalora" -> training(model -> adalora(model, steps), false);
             case "full" -> training(model -> {
                 model.setTrainable(true);
                 return null;
-            });
+            }, false);
             case "base" -> inference(model -> { });
             case "lora-unmerged" -> inference(this::trainedLora);
             case "lora-merged" -> inference(model -> trainedLora(model).merge());
@@ -116,8 +121,11 @@ public final class Benchmark {
         void apply(Module model);
     }
 
-    /** Full optimizer steps: forward, backward, clipping, AdamW, zeroing (and AdaLoRA's hook work). */
-    private Runner training(Adapt adapt) throws IOException {
+    /**
+     * Full optimizer steps: forward, backward, clipping, AdamW, zeroing (and AdaLoRA's hook work);
+     * with {@code checkpointed}, each layer is re-run in backward instead of keeping its activations.
+     */
+    private Runner training(Adapt adapt, boolean checkpointed) throws IOException {
         Module model = workload.newModel();
         AdaLoraHook hook = adapt.apply(model);
         List<Parameter> trainable = new ArrayList<>();
@@ -137,10 +145,14 @@ public final class Benchmark {
             public void run() {
                 try (StepScope s = new StepScope()) {
                     step++;
-                    try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+                    try (GradientCollector gc = Engine.getInstance().newGradientCollector();
+                         ActivationCheckpoints tape = checkpointed ? ActivationCheckpoints.open() : null) {
                         NDArray loss = workload.loss(model);
                         NDArray extra = hook == null ? null : hook.extraLoss();
                         gc.backward(extra == null ? loss : loss.add(extra));
+                        if (tape != null) {
+                            tape.backward();
+                        }
                         loss.getFloat();
                     }
                     if (hook != null) {

@@ -22,10 +22,12 @@ import java.util.Set;
  * @param bestMode         whether a larger (MAX) or smaller (MIN) {@code bestMetric} is better
  * @param patience         early stopping: stop after this many evaluations in a row without a new
  *                         best (0: never stop early)
+ * @param activationCheckpointing keep only each layer's input during the forward pass and re-run the
+ *                         layer in backward (less memory for about one more forward pass of compute)
  */
 public record TrainConfig(int epochs, int batchSize, int gradAccum, double clipNorm, long seed, int evalEvery,
                           int maxSteps, int evalBatchSize, int checkpointEvery, int keepCheckpoints,
-                          String bestMetric, MetricMode bestMode, int patience) {
+                          String bestMetric, MetricMode bestMode, int patience, boolean activationCheckpointing) {
 
     /** Metric names an evaluation reports, for validating {@code bestMetric}. */
     public static final Set<String> METRICS = Set.of("accuracy", "precision", "recall", "f1", "loss");
@@ -36,6 +38,20 @@ public record TrainConfig(int epochs, int batchSize, int gradAccum, double clipN
         this(epochs, batchSize, gradAccum, clipNorm, seed, evalEvery, maxSteps, evalBatchSize, 0, 1, null, null, 0);
     }
 
+    /** Without activation checkpointing. */
+    public TrainConfig(int epochs, int batchSize, int gradAccum, double clipNorm, long seed, int evalEvery,
+                       int maxSteps, int evalBatchSize, int checkpointEvery, int keepCheckpoints,
+                       String bestMetric, MetricMode bestMode, int patience) {
+        this(epochs, batchSize, gradAccum, clipNorm, seed, evalEvery, maxSteps, evalBatchSize, checkpointEvery,
+                keepCheckpoints, bestMetric, bestMode, patience, false);
+    }
+
+    /** A copy that checkpoints activations (re-runs each layer in backward) or not. */
+    public TrainConfig withActivationCheckpointing(boolean on) {
+        return new TrainConfig(epochs, batchSize, gradAccum, clipNorm, seed, evalEvery, maxSteps, evalBatchSize,
+                checkpointEvery, keepCheckpoints, bestMetric, bestMode, patience, on);
+    }
+
     public static TrainConfig defaults() {
         return new TrainConfig(1, 16, 1, 1.0, 42, 0, 0, 64);
     }
@@ -43,25 +59,25 @@ public record TrainConfig(int epochs, int batchSize, int gradAccum, double clipN
     /** A copy that checkpoints every {@code every} steps and keeps the newest {@code keep}. */
     public TrainConfig withCheckpoints(int every, int keep) {
         return new TrainConfig(epochs, batchSize, gradAccum, clipNorm, seed, evalEvery, maxSteps, evalBatchSize,
-                every, keep, bestMetric, bestMode, patience);
+                every, keep, bestMetric, bestMode, patience, activationCheckpointing);
     }
 
     /** A copy that keeps the best checkpoint by {@code metric} ("valid.f1"), larger or smaller being better. */
     public TrainConfig withBest(String metric, MetricMode mode) {
         return new TrainConfig(epochs, batchSize, gradAccum, clipNorm, seed, evalEvery, maxSteps, evalBatchSize,
-                checkpointEvery, keepCheckpoints, metric, mode, patience);
+                checkpointEvery, keepCheckpoints, metric, mode, patience, activationCheckpointing);
     }
 
     /** A copy that stops after {@code evals} evaluations without a new best. */
     public TrainConfig withEarlyStopping(int evals) {
         return new TrainConfig(epochs, batchSize, gradAccum, clipNorm, seed, evalEvery, maxSteps, evalBatchSize,
-                checkpointEvery, keepCheckpoints, bestMetric, bestMode, evals);
+                checkpointEvery, keepCheckpoints, bestMetric, bestMode, evals, activationCheckpointing);
     }
 
     /** A copy with another step limit and no evaluation, as a benchmark wants. */
     public TrainConfig withMaxSteps(int steps, int epochsToCover) {
         return new TrainConfig(epochsToCover, batchSize, gradAccum, clipNorm, seed, 0, steps, evalBatchSize,
-                checkpointEvery, keepCheckpoints, null, null, 0);
+                checkpointEvery, keepCheckpoints, null, null, 0, activationCheckpointing);
     }
 
     /** {@code bestMode}, or the usual direction of {@code bestMetric} when none was given. */

@@ -7,6 +7,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.training.GradientCollector;
 import org.peft4j.nn.Module;
 import org.peft4j.nn.Parameter;
+import org.peft4j.tensor.ActivationCheckpoints;
 import org.peft4j.tensor.Backend;
 import org.peft4j.tensor.StepScope;
 
@@ -118,12 +119,17 @@ public final class Trainer<B extends TrainBatch> {
                             B batch = it.next();
                             next++;
                             stepTokens += batch.tokens();
-                            try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+                            try (GradientCollector gc = Engine.getInstance().newGradientCollector();
+                                 ActivationCheckpoints tape = config.activationCheckpointing()
+                                         ? ActivationCheckpoints.open() : null) {
                                 NDArray loss = objective.loss(batch);
                                 NDArray extra = hook.extraLoss();
                                 NDArray minimized = extra == null ? loss : loss.add(extra);
                                 // the mean over micro-batches, so accumulation matches one large batch
                                 gc.backward(micro == 1 ? minimized : Scalars.div(minimized, micro));
+                                if (tape != null) {
+                                    tape.backward();
+                                }
                                 // the reported loss is the task's alone, comparable with runs without the term
                                 lossSum += loss.getFloat();
                             }

@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import org.peft4j.nn.Module;
 import org.peft4j.nn.ModuleList;
+import org.peft4j.tensor.ActivationCheckpoints;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -21,10 +22,14 @@ public final class BertEncoder extends Module {
         layers = addChild("layer", new ModuleList<>(list));
     }
 
-    /** (B, T, H) -> (B, T, H); {@code keysMask} as in {@link BertSelfAttention#forward}. */
-    public NDArray forward(NDArray x, NDArray keysMask) {
+    /**
+     * (B, T, H) -> (B, T, H); {@code keysMask} as in {@link BertSelfAttention#forward};
+     * {@code inputOnGraph}: x depends on trainable embeddings (see {@link ActivationCheckpoints#run}).
+     */
+    public NDArray forward(NDArray x, NDArray keysMask, boolean inputOnGraph) {
         for (int i = 0; i < layers.size(); i++) {
-            x = layers.get(i).forward(x, keysMask);
+            BertLayer layer = layers.get(i);
+            x = ActivationCheckpoints.run(h -> layer.forward(h, keysMask), x, inputOnGraph);
         }
         return x;
     }

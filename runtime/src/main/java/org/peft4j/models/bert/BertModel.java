@@ -77,7 +77,8 @@ public final class BertModel extends Module {
 
         NDArray x = ((BertEmbeddings) child("embeddings")).forward(inputIds, tokenTypeIds);   // (B, T, H)
         NDArray keysMask = attentionMask == null ? null : additiveMask(attentionMask, x.getDataType());
-        return ((BertEncoder) child("encoder")).forward(x, keysMask);                         // (B, T, H)
+        return ((BertEncoder) child("encoder")).forward(x, keysMask,
+                child("embeddings").trainableParameterCount() > 0);                         // (B, T, H)
     }
 
     /**

@@ -10,6 +10,7 @@ import org.peft4j.nn.Embedding;
 import org.peft4j.nn.LayerNorm;
 import org.peft4j.nn.Module;
 import org.peft4j.nn.ModuleList;
+import org.peft4j.tensor.ActivationCheckpoints;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -55,7 +56,14 @@ public final class GPT2Model extends Module {
         x = ((Dropout) child("drop")).forward(x);
         NDArray mask = CausalMask.additive(m, attentionMask, past, t, DataType.FLOAT32); // (B|1, 1, T, S)
         for (int i = 0; i < blocks.size(); i++) {
-            x = blocks.get(i).forward(x, mask, cache);
+            GPT2Block block = blocks.get(i);
+            if (cache == null) {
+                // training: the block may be checkpointed (a cache is filled once, so it is never re-run)
+                x = ActivationCheckpoints.run(h -> block.forward(h, mask, null), x,
+                        wte().trainableParameterCount() + child("wpe").trainableParameterCount() > 0);
+            } else {
+                x = block.forward(x, mask, cache);
+            }
         }
         return ((LayerNorm) child("ln_f")).forward(x);
     }

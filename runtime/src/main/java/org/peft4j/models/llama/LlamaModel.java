@@ -10,6 +10,7 @@ import org.peft4j.nn.Embedding;
 import org.peft4j.nn.Module;
 import org.peft4j.nn.ModuleList;
 import org.peft4j.nn.RMSNorm;
+import org.peft4j.tensor.ActivationCheckpoints;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -68,7 +69,14 @@ public final class LlamaModel extends Module {
         NDList cosSin = rotary.cosSin(positions);                                      // 2 × (B, 1, T, hs)
         NDArray mask = CausalMask.additive(m, attentionMask, past, t, DataType.FLOAT32); // (B|1, 1, T, S)
         for (int i = 0; i < layers.size(); i++) {
-            x = layers.get(i).forward(x, cosSin.get(0), cosSin.get(1), mask, cache);
+            LlamaDecoderLayer layer = layers.get(i);
+            if (cache == null) {
+                // training: the layer may be checkpointed (a cache is filled once, so it is never re-run)
+                x = ActivationCheckpoints.run(h -> layer.forward(h, cosSin.get(0), cosSin.get(1), mask, null), x,
+                        embedTokens().trainableParameterCount() > 0);
+            } else {
+                x = layer.forward(x, cosSin.get(0), cosSin.get(1), mask, cache);
+            }
         }
         return ((RMSNorm) child("norm")).forward(x);
     }

@@ -92,6 +92,7 @@ public final class RobertaModel extends Module {
             keysMask = attentionMask.toType(x.getDataType(), false).reshape(shape.get(0), 1, 1, shape.get(1))
                     .sub(1).mul(x.getDataType() == DataType.FLOAT16 ? 65504.0 : Float.MAX_VALUE);
         }
-        return ((BertEncoder) child("encoder")).forward(x, keysMask);
+        return ((BertEncoder) child("encoder")).forward(x, keysMask,
+                child("embeddings").trainableParameterCount() > 0);
     }
 }
