@@ -23,7 +23,8 @@ import java.util.concurrent.Callable
 
 /** Times LoRA, AdaLoRA and full training steps and base / unmerged / merged inference on this machine. */
 @Command(name = 'bench', mixinStandardHelpOptions = true, versionProvider = Main.Version,
-        description = ['Measure this machine: the engine\'s fp32 GEMM peak; one training step with LoRA, AdaLoRA at the same',
+        description = ['Measure this machine: the engine\'s fp32 GEMM peak; one training step with LoRA (also with activation',
+                'checkpointing), AdaLoRA at the same',
                 'final budget and every weight trainable; inference of the base model, with an unmerged and a merged',
                 'adapter. Each case warms up on its own, then the timed repeats run round-robin over the cases, so',
                 'load on the machine reaches all of them alike. Peak memory of each training case is measured in a',
@@ -54,7 +55,7 @@ class BenchCommand implements Callable<Integer> {
     @Option(names = '--repeats', paramLabel = 'N', defaultValue = '10', description = 'timed rounds; each times every case once (default: ${DEFAULT-VALUE})')
     int repeats
 
-    @Option(names = '--cases', paramLabel = 'LIST', split = ',', defaultValue = 'lora,adalora,full,base,lora-unmerged,lora-merged',
+    @Option(names = '--cases', paramLabel = 'LIST', split = ',', defaultValue = 'lora,lora-checkpointed,adalora,full,base,lora-unmerged,lora-merged',
             description = 'which cases to run (default: ${DEFAULT-VALUE})')
     List<String> cases
 
