@@ -15,7 +15,9 @@ import java.nio.file.Path
  * <li>memory = weights (4 B × all parameters) + gradients (4 B × trainable) + optimizer state (AdamW: 8 B × trainable,
  *   SGD with momentum: 4 B) + activations kept for the backward pass, per layer s·b·h·(34 + 5·a·s/h) bytes at 16 bits
  *   (Korthikanti et al. 2022, "Reducing Activation Recomputation in Large Transformer Models", eq. 1), doubled for
- *   float32, with s = data.maxLength as the worst case of dynamic padding. JVM and libtorch overhead are not included.</li>
+ *   float32, with s = data.maxLength as the worst case of dynamic padding; with activation checkpointing, each layer's
+ *   input (4 B × s·b·h) plus one layer's activations, and one more forward pass of FLOPs. JVM and libtorch overhead
+ *   are not included.</li>
  * <li>time = FLOPs / an assumed {@value #ASSUMED_FLOPS_PER_SECOND} FLOP/s. Training FLOPs per token ≈ 2N forward +
  *   2N backward to the activations + 2T for the trainable weights' gradients + 3 × 2·L·s·h for attention (after
  *   Kaplan et al. 2020, "Scaling Laws for Neural Language Models", §2.1, C ≈ 6N when everything trains), with N the
@@ -54,7 +56,10 @@ final class Estimate {
         long grads = 4L * trainable
         OptimizerConfig opt = config.optimizer()
         long state = opt.kind() == OptimizerConfig.Kind.ADAMW ? 8L * trainable : (opt.momentum() > 0 ? 4L * trainable : 0L)
-        long activations = (long) (2d * layers * s * b * h * (34d + 5d * heads * s / h))
+        double perLayer = 2d * s * b * h * (34d + 5d * heads * s / h)
+        boolean recompute = config.train().activationCheckpointing()
+        // with activation checkpointing: every layer's input (4 B × s·b·h) and one layer's activations at a time
+        long activations = (long) (recompute ? layers * 4d * s * b * h + perLayer : layers * perLayer)
         long memory = weights + grads + state + activations
 
         Map<String, Long> train = plan.splits()['train'] ?: [:]
@@ -62,7 +67,8 @@ final class Estimate {
         double evalTokens = (double) ((plan.splits().findAll { k, v -> k != 'train' }.values()
                 .collect { Map<String, Long> m -> m['tokens'] ?: 0L }.sum() ?: 0L) as Number)
         double attention = 2d * layers * s * h
-        double trainFlops = trainTokens * (4d * n + 2d * trainable + 3 * attention)
+        // re-running each layer in backward costs one more forward pass
+        double trainFlops = trainTokens * ((recompute ? 6d : 4d) * n + 2d * trainable + (recompute ? 4 : 3) * attention)
         double evalFlops = 2 * evalTokens * (2d * n + attention)
         double seconds = (trainFlops + evalFlops) / ASSUMED_FLOPS_PER_SECOND
 

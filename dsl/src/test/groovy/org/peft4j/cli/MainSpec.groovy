@@ -117,6 +117,30 @@ output { dir 'runs/ok' }
         !Files.exists(dir.resolve('runs'))
     }
 
+    def "check estimates less activation memory and more compute with activationCheckpointing"() {
+        given:
+        Files.writeString(dir.resolve('train.jsonl'), '{"text": "win money now", "label": "spam"}\n{"text": "see you", "label": "ham"}\n')
+        Path recipe = Files.writeString(dir.resolve('ckpt.groovy'), """\
+model { source 'minilm'; task classification(labels: ['ham', 'spam']) }
+lora { r 4; target 'query', 'value' }
+data { train jsonl('train.jsonl'); maxLength 128 }
+train { batchSize 32 }
+""")
+        def activations = { String text -> (text =~ /activations (\d+) MiB/)[0][1] as int }
+        def flops = { String text -> (text =~ /([\d.]+e\+\d+) training/)[0][1] as double }
+
+        when:
+        execute('check', recipe.toString())
+        String plain = out.toString()
+        out.buffer.setLength(0)
+        execute('check', recipe.toString(), '--set', 'train.activationCheckpointing=true')
+        String checkpointed = out.toString()
+
+        then: 'six layers of activations become six layer inputs plus one layer; one more forward pass'
+        activations(checkpointed) < activations(plain) / 3
+        flops(checkpointed) > flops(plain) * 1.3
+    }
+
     def "a missing recipe file exits 2 with its name"() {
         expect:
         execute('run', dir.resolve('nope.groovy').toString()) == 2
