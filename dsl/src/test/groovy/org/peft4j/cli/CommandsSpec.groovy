@@ -114,9 +114,10 @@ train { batchSize 8; maxSteps 2; seed 3 }
         c.out.toString().contains('batch 2 x 16 tokens; 1 warm-up + 2 interleaved rounds')
         c.out.toString() =~ /(?m)^lora-merged\s+inference/
         c.out.toString().contains('adalora_step_over_lora_step')
+        c.out.toString().contains('lora_checkpointed_peak_rss_over_full')
         c.out.toString().contains("wrote ${json}")
         Map results = new JsonSlurper().parse(json.toFile()) as Map
-        results.cases*.name == ['lora', 'adalora', 'full', 'base', 'lora-unmerged', 'lora-merged']
+        results.cases*.name == ['lora', 'lora-checkpointed', 'adalora', 'full', 'base', 'lora-unmerged', 'lora-merged']
         results.batch == 2
         results.seq_len == 16
         // peak memory of each training case, measured in a child JVM of its own

@@ -217,7 +217,7 @@ data { train jsonl('data/train.jsonl') }
 
         where:
         key             | value   | hint
-        'train.epoch'   | '1'     | 'valid keys: train.batchSize, train.bestMetric'
+        'train.epoch'   | '1'     | 'valid keys: train.activationCheckpointing, train.batchSize, train.bestMetric'
         'lorra.r'       | '8'     | 'lora.r'
         'lora.r'        | 'eight' | 'lora.r takes a whole number'
         'lora.r'        | '0'     | 'lora.r = 0 must be >= 1'
