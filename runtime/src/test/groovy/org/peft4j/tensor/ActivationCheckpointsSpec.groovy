@@ -88,6 +88,26 @@ class ActivationCheckpointsSpec extends Specification {
         maxDifference(plain, checkpointed) < 1e-6
     }
 
+    def "two forward passes in one step (as a contrastive objective makes) are both re-run and both counted"() {
+        given:
+        def model = bert(true)
+        model.train(false)
+        def other = m.create([[2, 4, 6, 8, 10, 12], [13, 11, 9, 7, 5, 3]] as long[][])
+        def twoPasses = { BertForSequenceClassification b ->
+            def x = b.embed(ids, mask, null)
+            def y = b.embed(other, null, null)
+            x.mul(y).sum()
+        }
+
+        when:
+        def plain = gradients(model, twoPasses, false)
+        def checkpointed = gradients(model, twoPasses, true)
+
+        then:
+        plain.findAll { k, v -> k.contains('lora_A') }.values().every { float[] g -> g.any { it != 0f } }
+        maxDifference(plain, checkpointed) < 1e-5
+    }
+
     def "full fine-tuning: gradients also flow back into the embeddings below the first checkpointed layer"() {
         given:
         def model = bert(false)
