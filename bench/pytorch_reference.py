@@ -4,10 +4,14 @@
 A developer tool, not a test dependency. On Debian: apt-get install python3-torch python3-numpy
 (and libopenblas0-pthread: with the reference BLAS torch's CPU matmul is ~20x slower). Run:
 
-    /usr/bin/python3 bench/pytorch_reference.py --model ~/.cache/peft4j/models/all-MiniLM-L6-v2 --threads 2 --json ref.json
+    env OMP_WAIT_POLICY=PASSIVE MALLOC_MMAP_THRESHOLD_=33554432 MALLOC_TRIM_THRESHOLD_=4294967296 \
+        MALLOC_TOP_PAD_=268435456 /usr/bin/python3 bench/pytorch_reference.py --threads 2 --json ref.json
     ./peft4j bench --threads 2 --reference ref.json     # prints our tokens/s over these
 
-The model directory is the one `peft4j import-onnx` / `model { source 'minilm' }` writes.
+The environment is the one the `peft4j` launcher sets for itself (OpenMP threads sleep at barriers;
+glibc keeps activation-sized blocks instead of returning them), so both sides run alike. The model
+directory (--model, default ~/.cache/peft4j/models/all-MiniLM-L6-v2) is the one
+`peft4j import-onnx` / `model { source 'minilm' }` writes.
 """
 import argparse
 import json
