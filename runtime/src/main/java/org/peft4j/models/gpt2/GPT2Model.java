@@ -57,8 +57,9 @@ public final class GPT2Model extends Module {
         NDArray mask = CausalMask.additive(m, attentionMask, past, t, DataType.FLOAT32); // (B|1, 1, T, S)
         for (int i = 0; i < blocks.size(); i++) {
             GPT2Block block = blocks.get(i);
-            if (cache == null) {
-                // training: the block may be checkpointed (a cache is filled once, so it is never re-run)
+            if (cache == null && i < blocks.size() - 1) {
+                // training: the block may be checkpointed (a cache is filled once, so it is never re-run; the
+                // last block is not: backward needs it first, so a re-run would save no memory)
                 x = ActivationCheckpoints.run(h -> block.forward(h, mask, null), x,
                         wte().trainableParameterCount() + child("wpe").trainableParameterCount() > 0);
             } else {

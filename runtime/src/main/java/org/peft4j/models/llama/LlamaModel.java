@@ -70,8 +70,9 @@ public final class LlamaModel extends Module {
         NDArray mask = CausalMask.additive(m, attentionMask, past, t, DataType.FLOAT32); // (B|1, 1, T, S)
         for (int i = 0; i < layers.size(); i++) {
             LlamaDecoderLayer layer = layers.get(i);
-            if (cache == null) {
-                // training: the layer may be checkpointed (a cache is filled once, so it is never re-run)
+            if (cache == null && i < layers.size() - 1) {
+                // training: the layer may be checkpointed (a cache is filled once, so it is never re-run; the
+                // last layer is not: backward needs it first, so a re-run would save no memory)
                 x = ActivationCheckpoints.run(h -> layer.forward(h, cosSin.get(0), cosSin.get(1), mask, null), x,
                         embedTokens().trainableParameterCount() > 0);
             } else {
