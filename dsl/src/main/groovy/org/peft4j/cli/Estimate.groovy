@@ -58,8 +58,9 @@ final class Estimate {
         long state = opt.kind() == OptimizerConfig.Kind.ADAMW ? 8L * trainable : (opt.momentum() > 0 ? 4L * trainable : 0L)
         double perLayer = 2d * s * b * h * (34d + 5d * heads * s / h)
         boolean recompute = config.train().activationCheckpointing()
-        // with activation checkpointing: every layer's input (4 B × s·b·h) and one layer's activations at a time
-        long activations = (long) (recompute ? layers * 4d * s * b * h + perLayer : layers * perLayer)
+        // with activation checkpointing: the input of every layer but the last (4 B × s·b·h) and one layer's
+        // activations at a time (the last layer is not re-run: backward needs it first)
+        long activations = (long) (recompute ? (layers - 1) * 4d * s * b * h + perLayer : layers * perLayer)
         long memory = weights + grads + state + activations
 
         Map<String, Long> train = plan.splits()['train'] ?: [:]
@@ -67,8 +68,9 @@ final class Estimate {
         double evalTokens = (double) ((plan.splits().findAll { k, v -> k != 'train' }.values()
                 .collect { Map<String, Long> m -> m['tokens'] ?: 0L }.sum() ?: 0L) as Number)
         double attention = 2d * layers * s * h
-        // re-running each layer in backward costs one more forward pass
-        double trainFlops = trainTokens * ((recompute ? 6d : 4d) * n + 2d * trainable + (recompute ? 4 : 3) * attention)
+        // re-running every layer but the last in backward costs one more forward pass of those layers
+        double rerun = recompute ? (layers - 1d) / layers : 0d
+        double trainFlops = trainTokens * ((4d + 2d * rerun) * n + 2d * trainable + (3d + rerun) * attention)
         double evalFlops = 2 * evalTokens * (2d * n + attention)
         double seconds = (trainFlops + evalFlops) / ASSUMED_FLOPS_PER_SECOND
 

@@ -136,7 +136,7 @@ train { batchSize 32 }
         execute('check', recipe.toString(), '--set', 'train.activationCheckpointing=true')
         String checkpointed = out.toString()
 
-        then: 'six layers of activations become six layer inputs plus one layer; one more forward pass'
+        then: 'six layers of activations become five layer inputs plus one layer; another forward pass of five layers'
         activations(checkpointed) < activations(plain) / 3
         flops(checkpointed) > flops(plain) * 1.3
     }
