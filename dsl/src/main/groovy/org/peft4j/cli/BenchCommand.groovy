@@ -27,7 +27,7 @@ import java.util.concurrent.Callable
                 'checkpointing), AdaLoRA at the same',
                 'final budget and every weight trainable; inference of the base model, with an unmerged and a merged',
                 'adapter. Each case warms up on its own, then the timed repeats run round-robin over the cases, so',
-                'load on the machine reaches all of them alike. Peak memory of each training case is measured in a',
+                'load on the machine reaches all of them alike. Peak memory of each case is measured in a',
                 'fresh child JVM with a small heap. Prints a table (median and p10–p90 time, tokens/s, GFLOP/s,',
                 'share of the GEMM peak, peak memory) and the target ratios; --json also writes it as JSON.'],
         footer = ['', 'Examples:', '  peft4j bench', '  peft4j bench --batch 8 --seq 64 --threads 2 --json bench-results.json',
@@ -132,8 +132,8 @@ class BenchCommand implements Callable<Integer> {
                     Benchmark.INFERENCE.findAll { it in cases })
             Map<String, MemoryProbe> memory = [:]
             if (!skipMemory) {
-                log.println("peak memory, each training case in a fresh JVM (${MemoryProbe.HEAP})")
-                for (String c : Benchmark.TRAINING.findAll { it in cases }) {
+                log.println("peak memory, each case in a fresh JVM (${MemoryProbe.HEAP})")
+                for (String c : (Benchmark.TRAINING + Benchmark.INFERENCE).findAll { it in cases }) {
                     MemoryProbe m = MemoryProbe.measure(workloadSpec, batch, seq, r, c, memorySteps, threads)
                     log.printf("  %-22s peak %6.0f MB, %6.0f MB above the started engine%n", c, m.peakRssBytes() / 1e6,
                             m.tensorPeakBytes() / 1e6)

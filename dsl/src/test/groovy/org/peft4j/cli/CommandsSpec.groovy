@@ -120,7 +120,8 @@ train { batchSize 8; maxSteps 2; seed 3 }
         results.cases*.name == ['lora', 'lora-checkpointed', 'adalora', 'full', 'base', 'lora-unmerged', 'lora-merged']
         results.batch == 2
         results.seq_len == 16
-        // peak memory of each training case, measured in a child JVM of its own
-        results.cases.findAll { it.kind == 'train' }.every { it.child_peak_rss_bytes > it.child_start_rss_bytes }
+        // peak memory of every case, training and inference, measured in a child JVM of its own
+        results.cases.every { it.child_peak_rss_bytes > it.child_start_rss_bytes }
+        c.out.toString().contains('merged_peak_rss_over_base')
     }
 }

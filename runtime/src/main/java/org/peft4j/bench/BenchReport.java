@@ -14,7 +14,7 @@ import java.util.Map;
  * What a benchmark run measured, as a table for people and JSON for tools, with the ratios that
  * matter.
  *
- * @param memory    per training case, its peak measured in a child JVM (empty when skipped)
+ * @param memory    per case, its peak measured in a child JVM (empty when skipped)
  * @param reference eager PyTorch's figures for the same workload, or null
  */
 public record BenchReport(String workload, int batch, int seqLen, Benchmark.Options options, double gemmPeakGflops,
@@ -78,6 +78,12 @@ public record BenchReport(String workload, int batch, int seqLen, Benchmark.Opti
         if (base != null && unmerged != null) {
             r.put("unmerged_latency_over_base", pairedRatio(unmerged.timing(), base.timing()));
         }
+        for (String name : List.of("lora-unmerged", "lora-merged")) {
+            if (memory.containsKey(name) && memory.containsKey("base")) {
+                r.put(name.substring("lora-".length()) + "_peak_rss_over_base",
+                        (double) memory.get(name).peakRssBytes() / memory.get("base").peakRssBytes());
+            }
+        }
         if (reference != null) {
             Map<String, String> ours = Map.of("lora", "lora", "full", "full", "inference", "base");
             for (Map.Entry<String, Double> e : reference.tokensPerSecond().entrySet()) {
@@ -94,18 +100,18 @@ public record BenchReport(String workload, int batch, int seqLen, Benchmark.Opti
         StringBuilder sb = new StringBuilder();
         sb.append(String.format("%s; %s; batch %d x %d tokens; %d warm-up + %d interleaved rounds; GEMM peak %.0f GFLOP/s%n",
                 engine, workload, batch, seqLen, options.warmup(), options.repeats(), gemmPeakGflops));
-        sb.append(String.format("%-14s %-9s %10s %17s %10s %8s %8s %13s %13s%n", "case", "kind", "median ms",
+        sb.append(String.format("%-17s %-9s %10s %17s %10s %8s %8s %13s %13s%n", "case", "kind", "median ms",
                 "p10–p90 ms", "tokens/s", "GFLOP/s", "% peak", "peak RSS MB", "tensor MB"));
         for (Benchmark.Case c : cases) {
             MemoryProbe m = memory.get(c.name());
-            sb.append(String.format("%-14s %-9s %10.1f %8.1f–%-8.1f %10.0f %8.1f %7.1f%% %13s %13s%n", c.name(),
+            sb.append(String.format("%-17s %-9s %10.1f %8.1f–%-8.1f %10.0f %8.1f %7.1f%% %13s %13s%n", c.name(),
                     c.kind(), 1000 * c.timing().median(), 1000 * c.timing().p10(), 1000 * c.timing().p90(),
                     c.tokensPerSecond(), c.gflops(), 100 * c.gflops() / gemmPeakGflops,
                     m == null ? "-" : String.format("%.0f", m.peakRssBytes() / 1e6),
                     m == null ? "-" : String.format("%.0f", m.tensorPeakBytes() / 1e6)));
         }
         if (!memory.isEmpty()) {
-            sb.append(String.format("(peak RSS: each training case alone in a fresh JVM with %s; tensor MB = that peak"
+            sb.append(String.format("(peak RSS: each case alone in a fresh JVM with %s; tensor MB = that peak"
                     + " minus the RSS before the model was built)%n", MemoryProbe.HEAP));
         }
         if (reference != null) {
