@@ -81,8 +81,17 @@ public final class ActivationCheckpoints implements AutoCloseable {
      *                     output of a checkpointed layer.
      */
     public static NDArray run(UnaryOperator<NDArray> layer, NDArray input, boolean inputOnGraph) {
+        return run(layer, input, inputOnGraph, false);
+    }
+
+    /**
+     * As {@link #run(UnaryOperator, NDArray, boolean)} for one layer of a stack; the stack's
+     * {@code last} layer is always a plain call: backward needs its activations first, so re-running
+     * it would keep nothing less alive and only cost another forward pass.
+     */
+    public static NDArray run(UnaryOperator<NDArray> layer, NDArray input, boolean inputOnGraph, boolean last) {
         ActivationCheckpoints tape = CURRENT.get();
-        if (tape == null || !JniUtils.isGradMode()) {
+        if (last || tape == null || !JniUtils.isGradMode()) {
             return layer.apply(input);
         }
         return tape.record(layer, input, inputOnGraph);

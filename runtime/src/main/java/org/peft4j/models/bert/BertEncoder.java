@@ -29,9 +29,7 @@ public final class BertEncoder extends Module {
     public NDArray forward(NDArray x, NDArray keysMask, boolean inputOnGraph) {
         for (int i = 0; i < layers.size(); i++) {
             BertLayer layer = layers.get(i);
-            // the last layer is not checkpointed: backward needs it first, so a re-run would save no memory
-            x = i == layers.size() - 1 ? layer.forward(x, keysMask)
-                    : ActivationCheckpoints.run(h -> layer.forward(h, keysMask), x, inputOnGraph);
+            x = ActivationCheckpoints.run(h -> layer.forward(h, keysMask), x, inputOnGraph, i == layers.size() - 1);
         }
         return x;
     }

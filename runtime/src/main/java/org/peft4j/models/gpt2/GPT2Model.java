@@ -55,13 +55,13 @@ public final class GPT2Model extends Module {
                 .add(((Embedding) child("wpe")).forward(positions));                     // + (B|1, T, H)
         x = ((Dropout) child("drop")).forward(x);
         NDArray mask = CausalMask.additive(m, attentionMask, past, t, DataType.FLOAT32); // (B|1, 1, T, S)
+        boolean embeddingsTrain = wte().trainableParameterCount() + child("wpe").trainableParameterCount() > 0;
         for (int i = 0; i < blocks.size(); i++) {
             GPT2Block block = blocks.get(i);
-            if (cache == null && i < blocks.size() - 1) {
-                // training: the block may be checkpointed (a cache is filled once, so it is never re-run; the
-                // last block is not: backward needs it first, so a re-run would save no memory)
-                x = ActivationCheckpoints.run(h -> block.forward(h, mask, null), x,
-                        wte().trainableParameterCount() + child("wpe").trainableParameterCount() > 0);
+            if (cache == null) {
+                // training: the block may be checkpointed (a cache is filled once, so it is never re-run)
+                x = ActivationCheckpoints.run(h -> block.forward(h, mask, null), x, embeddingsTrain,
+                        i == blocks.size() - 1);
             } else {
                 x = block.forward(x, mask, cache);
             }

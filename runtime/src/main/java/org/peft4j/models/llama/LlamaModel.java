@@ -68,13 +68,13 @@ public final class LlamaModel extends Module {
         NDArray positions = positionIds != null ? positionIds : CausalMask.positions(m, attentionMask, past, t);
         NDList cosSin = rotary.cosSin(positions);                                      // 2 × (B, 1, T, hs)
         NDArray mask = CausalMask.additive(m, attentionMask, past, t, DataType.FLOAT32); // (B|1, 1, T, S)
+        boolean embeddingsTrain = embedTokens().trainableParameterCount() > 0;
         for (int i = 0; i < layers.size(); i++) {
             LlamaDecoderLayer layer = layers.get(i);
-            if (cache == null && i < layers.size() - 1) {
-                // training: the layer may be checkpointed (a cache is filled once, so it is never re-run; the
-                // last layer is not: backward needs it first, so a re-run would save no memory)
+            if (cache == null) {
+                // training: the layer may be checkpointed (a cache is filled once, so it is never re-run)
                 x = ActivationCheckpoints.run(h -> layer.forward(h, cosSin.get(0), cosSin.get(1), mask, null), x,
-                        embedTokens().trainableParameterCount() > 0);
+                        embeddingsTrain, i == layers.size() - 1);
             } else {
                 x = layer.forward(x, cosSin.get(0), cosSin.get(1), mask, cache);
             }
