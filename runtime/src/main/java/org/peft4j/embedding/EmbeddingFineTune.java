@@ -14,6 +14,7 @@ import org.peft4j.nn.Parameter;
 import org.peft4j.peft.lora.AdapterFiles;
 import org.peft4j.peft.lora.LoraInjector;
 import org.peft4j.peft.lora.LoraModel;
+import org.peft4j.run.HalfPrecision;
 import org.peft4j.run.MemoryStats;
 import org.peft4j.run.Plan;
 import org.peft4j.run.RunDirectory;
@@ -184,6 +185,7 @@ public final class EmbeddingFineTune {
                 this.lora = null;
                 encoder.model().setTrainable(true);
             }
+            HalfPrecision.apply(backend, encoder.model(), listener);
             // libtorch's generator drives dropout, so SimCSE's views follow the seed too
             backend.seed(seed + 2);
             listener.onPhase("tokenizing data");

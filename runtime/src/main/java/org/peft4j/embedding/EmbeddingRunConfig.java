@@ -3,6 +3,7 @@ package org.peft4j.embedding;
 import org.peft4j.config.ConfigException;
 import org.peft4j.models.ModelSpec;
 import org.peft4j.peft.lora.LoraConfig;
+import org.peft4j.run.HalfPrecision;
 import org.peft4j.tensor.BackendConfig;
 import org.peft4j.train.OptimizerConfig;
 import org.peft4j.train.ScheduleConfig;
@@ -53,6 +54,10 @@ public record EmbeddingRunConfig(String name, BackendConfig backend, String mode
         }
         if (lora != null) {
             p.addAll(lora.validate());
+        }
+        String precision = backend == null ? null : HalfPrecision.problem(backend.dtype(), lora == null);
+        if (precision != null) {
+            p.add(precision);
         }
         if (data == null) {
             p.add("data is missing");

@@ -8,6 +8,7 @@ import org.peft4j.models.WeightLoader;
 import org.peft4j.models.bert.BertModel;
 import org.peft4j.models.roberta.RobertaModel;
 import org.peft4j.nn.Module;
+import org.peft4j.tensor.Precision;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -80,7 +81,7 @@ public final class SentenceEncoder {
     public NDArray encode(NDArray inputIds, NDArray attentionMask, NDArray tokenTypeIds) {
         NDArray hidden = states.forward(inputIds, attentionMask, tokenTypeIds);            // (B, T, H)
         NDArray pooled = pooling == PoolingMode.CLS
-                ? hidden.get(new NDIndex(":, 0, :"))                                        // (B, H)
+                ? Precision.float32(hidden.get(new NDIndex(":, 0, :")))                     // (B, H)
                 : Pooling.meanPool(hidden, attentionMask);                                  // (B, H)
         // x / max(‖x‖₂, ε), as torch.nn.functional.normalize
         return pooled.normalize(2, 1, 1e-12);

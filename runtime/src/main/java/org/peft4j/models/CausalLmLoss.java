@@ -3,6 +3,7 @@ package org.peft4j.models;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
 import org.peft4j.data.CausalLmDataset;
+import org.peft4j.tensor.Precision;
 
 /**
  * Next-token cross-entropy, as HF's causal LM loss: the logits at position t are scored against
@@ -23,6 +24,7 @@ public final class CausalLmLoss {
      * @return scalar mean −log p(label), 0 when no position is scored
      */
     public static NDArray loss(NDArray logits, NDArray labels) {
+        logits = Precision.float32(logits);
         long b = labels.getShape().get(0);
         // shift the labels rather than the logits: a (B, T) copy instead of a (B, T−1, V) one
         NDArray next = labels.get(":, 1:")

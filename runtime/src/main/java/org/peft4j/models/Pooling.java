@@ -1,6 +1,7 @@
 package org.peft4j.models;
 
 import ai.djl.ndarray.NDArray;
+import org.peft4j.tensor.Precision;
 
 /** Turns per-token hidden states into one vector per sequence. */
 public final class Pooling {
@@ -17,6 +18,7 @@ public final class Pooling {
      * @return (B, H)
      */
     public static NDArray meanPool(NDArray hidden, NDArray attentionMask) {
+        hidden = Precision.float32(hidden);
         if (attentionMask == null) {
             return hidden.mean(new int[] {1});
         }

@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import org.peft4j.tensor.Precision;
 
 /**
  * GPT-2's "Conv1D": a linear layer whose weight is stored [in, out] (the transpose of
@@ -33,7 +34,8 @@ public final class Conv1D extends Module implements LinearLayer {
     /** (..., in) -> (..., out). */
     @Override
     public NDArray forward(NDArray x) {
-        return x.matMul(weight().value()).add(bias().value());
+        NDArray w = weight().value();
+        return inputFor(x, weight()).matMul(w).add(Precision.like(bias().value(), w));
     }
 
     /** The weight is [in, out]. */

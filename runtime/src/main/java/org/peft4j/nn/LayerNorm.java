@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import org.peft4j.tensor.Precision;
 
 /** LayerNorm over the last dimension with learned scale ({@code weight}) and shift ({@code bias}). */
 public final class LayerNorm extends Module {
@@ -19,7 +20,8 @@ public final class LayerNorm extends Module {
     }
 
     public NDArray forward(NDArray x) {
-        return ai.djl.nn.norm.LayerNorm.layerNorm(x, normalized, parameters().get("weight").value(),
-                parameters().get("bias").value(), eps).singletonOrThrow();
+        NDArray w = parameters().get("weight").value();
+        return ai.djl.nn.norm.LayerNorm.layerNorm(Precision.like(x, w), normalized, w,
+                Precision.like(parameters().get("bias").value(), w), eps).singletonOrThrow();
     }
 }

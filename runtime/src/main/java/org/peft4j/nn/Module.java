@@ -1,5 +1,9 @@
 package org.peft4j.nn;
 
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.types.DataType;
+import org.peft4j.tensor.Precision;
+
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -127,6 +131,28 @@ public abstract class Module {
     /** Freezes or unfreezes every parameter below this module. */
     public void setTrainable(boolean trainable) {
         namedParameters().values().forEach(p -> p.setTrainable(trainable));
+    }
+
+    /**
+     * Stores every frozen floating-point parameter below this module as {@code dtype}; trainable
+     * ones keep theirs (float32), so the optimizer's updates and moments never round to half
+     * precision. Returns how many parameters changed. Layers cast their input to their weight's
+     * dtype ({@link #inputFor}), so frozen half-precision layers and float32 adapters compose.
+     */
+    public int castFrozen(DataType dtype) {
+        int n = 0;
+        for (Parameter p : namedParameters().values()) {
+            if (!p.trainable() && p.value().getDataType().isFloating() && p.value().getDataType() != dtype) {
+                p.castTo(dtype);
+                n++;
+            }
+        }
+        return n;
+    }
+
+    /** x in the dtype of {@code weight}: a no-op unless frozen and trainable layers differ in precision. */
+    protected static NDArray inputFor(NDArray x, Parameter weight) {
+        return Precision.like(x, weight.value());
     }
 
     public long parameterCount() {

@@ -2,6 +2,7 @@ package org.peft4j.nn;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.jni.JniUtils;
 
@@ -44,6 +45,20 @@ public final class Parameter {
         if (old != value) {
             old.close();
         }
+    }
+
+    /** Stores the value as {@code dtype} (a frozen weight kept in half precision, say); trainability is kept. */
+    public void castTo(DataType dtype) {
+        if (value.getDataType() == dtype) {
+            return;
+        }
+        NDArray old = value;
+        value = old.toType(dtype, false);
+        NDScope.unregister(value);
+        if (trainable) {
+            value.setRequiresGradient(true);
+        }
+        old.close();
     }
 
     public boolean trainable() {

@@ -67,6 +67,10 @@ public record RunConfig(String name, BackendConfig backend, ModelSpec model, Lor
         if (lora != null) {
             p.addAll(lora.validate());
         }
+        String precision = backend == null ? null : HalfPrecision.problem(backend.dtype(), lora == null && adalora == null);
+        if (precision != null) {
+            p.add(precision);
+        }
         if (lora != null && adalora != null) {
             p.add("a recipe has either a lora block or an adalora block, not both; remove one");
         }

@@ -60,6 +60,7 @@ final class RunSession implements AutoCloseable {
         if (lora == null && adalora == null) {
             model.setTrainable(true);
         }
+        HalfPrecision.apply(backend, model, listener);
     }
 
     static RunSession open(RunConfig config, TrainingListener listener) {

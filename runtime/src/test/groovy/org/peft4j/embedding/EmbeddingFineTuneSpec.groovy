@@ -33,28 +33,29 @@ class EmbeddingFineTuneSpec extends Specification {
         f
     }
 
-    EmbeddingRunConfig config(LossKind loss, Path train, int epochs, LoraConfig lora, double lr, double dropout) {
+    EmbeddingRunConfig config(LossKind loss, Path train, int epochs, LoraConfig lora, double lr, double dropout,
+                               String dtype = 'float32') {
         def queries = jsonl('queries.jsonl', (0..<8).collect { [id: "q$it".toString(), text: "w${4 + it}".toString(), relevant: ["d$it".toString()]] })
         def corpus = jsonl('corpus.jsonl', (0..<8).collect { [id: "d$it".toString(), text: "w${12 + it}".toString()] })
         def model = TinyEncoderDir.write(tmp.resolve('model'), 3,
                 [hidden_dropout_prob: dropout, attention_probs_dropout_prob: dropout]).toString()
-        new EmbeddingRunConfig('tiny-embed', new BackendConfig('cpu', 'float32', 1), model,
+        new EmbeddingRunConfig('tiny-embed', new BackendConfig('cpu', dtype, 1), model,
                 PoolingMode.MEAN, lora, loss, 0.1,
                 new EmbeddingDataConfig(train, queries, corpus, null, 8, 0),
                 OptimizerConfig.adamW(lr, 0.0), ScheduleConfig.linear(0.0),
                 new TrainConfig(epochs, 8, 1, 1.0, 7, 0, 0, 8))
     }
 
-    def "a short InfoNCE LoRA run on synthetic pairs lowers the loss, raises MRR and writes the run directory"() {
+    def "a short InfoNCE LoRA run on synthetic pairs lowers the loss, raises MRR and writes the run directory (#dtype)"() {
         given:
         def train = jsonl('pairs.jsonl', (0..<8).collect { [anchor: "w${4 + it}".toString(), positive: "w${12 + it}".toString()] })
         // the words' meaning lives in their embeddings, so those train in full next to the adapter
         def lora = LoraConfig.of(4, 8, 0.0, ['query', 'key', 'value', 'dense'], ['word_embeddings'])
-        def out = tmp.resolve('run')
+        def out = tmp.resolve("run-$dtype")
 
         when:
         // no dropout: in an 8-wide model it is noise enough to hide the signal of 8 pairs
-        def s = EmbeddingFineTune.run(config(LossKind.INFONCE, train, 40, lora, 1e-2, 0.0), out, TrainingListener.NONE)
+        def s = EmbeddingFineTune.run(config(LossKind.INFONCE, train, 40, lora, 1e-2, 0.0, dtype), out, TrainingListener.NONE)
 
         then:
         s.steps() == 40
@@ -68,6 +69,10 @@ class EmbeddingFineTuneSpec extends Specification {
         json.loss.asText() == 'INFONCE'
         Files.exists(out.resolve('adapter/adapter_model.safetensors'))
         JSON.readTree(out.resolve('adapter/adapter_config.json').toFile()).task_type.asText() == 'FEATURE_EXTRACTION'
+
+        where:
+        // float16: frozen weights in half precision, the adapter and the trained word embeddings in float32
+        dtype << ['float32', 'float16']
     }
 
     def "unsupervised SimCSE trains on plain sentences and lowers its loss"() {

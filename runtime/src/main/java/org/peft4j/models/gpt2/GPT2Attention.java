@@ -1,6 +1,5 @@
 package org.peft4j.models.gpt2;
 
-import org.peft4j.tensor.Scalars;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
@@ -8,6 +7,8 @@ import org.peft4j.models.KvCache;
 import org.peft4j.nn.Conv1D;
 import org.peft4j.nn.Dropout;
 import org.peft4j.nn.Module;
+import org.peft4j.tensor.Precision;
+import org.peft4j.tensor.Scalars;
 
 /**
  * GPT-2's causal self-attention: one {@code c_attn} projection gives q, k and v side by side,
@@ -49,7 +50,8 @@ public final class GPT2Attention extends Module {
             v = all.get(1);
         }
         NDArray scores = Scalars.mul(q, 1.0 / Math.sqrt(headSize)).matMul(k.transpose(0, 1, 3, 2));  // (B, nh, T, S)
-        NDArray probs = ((Dropout) child("attn_dropout")).forward(scores.add(mask).softmax(-1));
+        // the float32 mask makes half-precision scores float32 here, so the softmax runs in float32 (as HF's)
+        NDArray probs = ((Dropout) child("attn_dropout")).forward(Precision.like(scores.add(mask).softmax(-1), v));
         NDArray y = probs.matMul(v).transpose(0, 2, 1, 3).reshape(b, t, h);                 // (B, T, H)
         return ((Dropout) child("resid_dropout")).forward(linear("c_proj").forward(y));
     }

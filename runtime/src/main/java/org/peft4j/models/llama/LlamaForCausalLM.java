@@ -9,6 +9,7 @@ import org.peft4j.models.WeightLoader;
 import org.peft4j.nn.Linear;
 import org.peft4j.nn.Module;
 import org.peft4j.tensor.Backend;
+import org.peft4j.tensor.Precision;
 
 import java.io.IOException;
 import java.nio.file.Path;
@@ -67,7 +68,8 @@ public final class LlamaForCausalLM extends Module implements CausalLm {
         NDArray hidden = model().forward(inputIds, attentionMask, positionIds, cache);   // (B, T, H)
         if (config.tieWordEmbeddings()) {
             // x Eᵀ with E [V, H] read in place, the same fused call a Linear makes
-            return ai.djl.nn.core.Linear.linear(hidden, model().embedTokens().weight().value(), null)
+            NDArray e = model().embedTokens().weight().value();
+            return ai.djl.nn.core.Linear.linear(Precision.like(hidden, e), e, null)
                     .singletonOrThrow();                                                 // (B, T, V)
         }
         return linear("lm_head").forward(hidden);                                        // (B, T, V)

@@ -1,5 +1,6 @@
 package org.peft4j.peft.adalora;
 
+import org.peft4j.tensor.Precision;
 import org.peft4j.tensor.Scalars;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
@@ -196,7 +197,8 @@ public final class SvdLinear extends Module implements LinearLayer {
         if (merged || r == 0) {
             return h;
         }
-        NDArray dx = ((Dropout) child("lora_dropout")).forward(x);
+        // the adapter runs in its own dtype (float32) also when the frozen base is half precision
+        NDArray dx = Precision.like(((Dropout) child("lora_dropout")).forward(x), loraA().value());
         // [.., in] → [.., r]: Q x, then ⊙ (Λ ⊙ mask) · α/ranknum on the r-wide intermediate, then P
         NDArray low = ai.djl.nn.core.Linear.linear(dx, loraA().value(), null).singletonOrThrow();
         NDArray lambda = Scalars.mul(loraE().value().mul(mask).reshape(r), scaling());

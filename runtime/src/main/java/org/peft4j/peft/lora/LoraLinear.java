@@ -248,6 +248,7 @@ public final class LoraLinear extends Module implements LinearLayer {
         // two thin matmuls; the scaling is applied to the r-wide intermediate, the smallest tensor on the path
         NDArray lora = active.b.forward(Scalars.mul(active.a.forward(dx), active.scaling));
         if (active.magnitude == null) {
+            // in place; over a half-precision base the float32 update is added in half precision
             return h.addi(lora);
         }
         return h.addi(doraTerm(x, dx, h, lora));
