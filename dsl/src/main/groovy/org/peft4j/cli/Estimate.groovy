@@ -2,6 +2,7 @@ package org.peft4j.cli
 
 import groovy.json.JsonSlurper
 import groovy.transform.CompileStatic
+import org.peft4j.run.HalfPrecision
 import org.peft4j.run.Plan
 import org.peft4j.run.RunConfig
 import org.peft4j.train.OptimizerConfig
@@ -10,13 +11,13 @@ import java.nio.file.Files
 import java.nio.file.Path
 
 /**
- * A rough, unmeasured estimate of a run's memory and time, for {@code peft4j check}. Float32 throughout.
+ * A rough, unmeasured estimate of a run's memory and time, for {@code peft4j check}.
  * <ul>
- * <li>memory = weights (4 B × all parameters) + gradients (4 B × trainable) + optimizer state (AdamW: 8 B × trainable,
+ * <li>memory = weights (4 B × all parameters; with dtype float16, 2 B × frozen + 4 B × trainable) + gradients (4 B × trainable) + optimizer state (AdamW: 8 B × trainable,
  *   SGD with momentum: 4 B) + activations kept for the backward pass, per layer s·b·h·(34 + 5·a·s/h) bytes at 16 bits
  *   (Korthikanti et al. 2022, "Reducing Activation Recomputation in Large Transformer Models", eq. 1), doubled for
- *   float32, with s = data.maxLength as the worst case of dynamic padding; with activation checkpointing, each layer's
- *   input (4 B × s·b·h) plus one layer's activations, and one more forward pass of FLOPs. JVM and libtorch overhead
+ *   float32 (not with float16), with s = data.maxLength as the worst case of dynamic padding; with activation
+ *   checkpointing, each layer's input (4 B × s·b·h, 2 B with float16) plus one layer's activations, and one more forward pass of FLOPs. JVM and libtorch overhead
  *   are not included.</li>
  * <li>time = FLOPs / an assumed {@value #ASSUMED_FLOPS_PER_SECOND} FLOP/s. Training FLOPs per token ≈ 2N forward +
  *   2N backward to the activations + 2T for the trainable weights' gradients + 3 × 2·L·s·h for attention (after
@@ -52,15 +53,17 @@ final class Estimate {
         long trainable = plan.trainableParams()
         long n = Math.max(0L, total - embeddings)
 
-        long weights = 4L * total
+        boolean half = HalfPrecision.isHalf(config.backend().dtype())
+        int actBytes = half ? 2 : 4
+        long weights = (half ? 2L : 4L) * (total - trainable) + 4L * trainable
         long grads = 4L * trainable
         OptimizerConfig opt = config.optimizer()
         long state = opt.kind() == OptimizerConfig.Kind.ADAMW ? 8L * trainable : (opt.momentum() > 0 ? 4L * trainable : 0L)
-        double perLayer = 2d * s * b * h * (34d + 5d * heads * s / h)
+        double perLayer = (actBytes / 2d) * s * b * h * (34d + 5d * heads * s / h)
         boolean recompute = config.train().activationCheckpointing()
         // with activation checkpointing: the input of every layer but the last (4 B × s·b·h) and one layer's
         // activations at a time (the last layer is not re-run: backward needs it first)
-        long activations = (long) (recompute ? (layers - 1) * 4d * s * b * h + perLayer : layers * perLayer)
+        long activations = (long) (recompute ? (layers - 1) * (double) actBytes * s * b * h + perLayer : layers * perLayer)
         long memory = weights + grads + state + activations
 
         Map<String, Long> train = plan.splits()['train'] ?: [:]
@@ -77,7 +80,9 @@ final class Estimate {
         String text = String.format('memory     ~%s (weights %s + gradients %s + optimizer state %s + activations %s;' +
                 ' JVM and libtorch overhead not included)%n', gib(memory), gib(weights), gib(grads), gib(state), gib(activations)) +
                 String.format('time       ~%s (estimate, not measured: %.2e training + %.2e evaluation FLOPs at an assumed %.0f GFLOP/s)%n',
-                        RunCommand.duration(seconds), trainFlops, evalFlops, ASSUMED_FLOPS_PER_SECOND / 1e9)
+                        RunCommand.duration(seconds), trainFlops, evalFlops, ASSUMED_FLOPS_PER_SECOND / 1e9) +
+                (half ? String.format('dtype      float16: frozen weights and activations in half precision (for GPUs: on the CPU' +
+                        ' half-precision matrix products are ~75x slower than float32, so the time above does not hold there)%n') : '')
         new Estimate(memory, seconds, text)
     }
 

@@ -141,6 +141,34 @@ train { batchSize 32 }
         flops(checkpointed) > flops(plain) * 1.3
     }
 
+    def "check estimates half the frozen weights' and activations' memory with dtype float16, and says it is for GPUs"() {
+        given:
+        Files.writeString(dir.resolve('train.jsonl'), '{"text": "win money now", "label": "spam"}\n{"text": "see you", "label": "ham"}\n')
+        String body = """\
+model { source 'minilm'; task classification(labels: ['ham', 'spam']) }
+lora { r 4; target 'query', 'value' }
+data { train jsonl('train.jsonl'); maxLength 128 }
+train { batchSize 32 }
+"""
+        Path single = Files.writeString(dir.resolve('f32.groovy'), body)
+        Path half = Files.writeString(dir.resolve('f16.groovy'), "dtype 'float16'\n" + body)
+        def mib = { String text, String what -> (text =~ /${what} (\d+) MiB/)[0][1] as int }
+
+        when:
+        execute('check', single.toString())
+        String f32 = out.toString()
+        out.buffer.setLength(0)
+        execute('check', half.toString())
+        String f16 = out.toString()
+
+        then: 'MiniLM is 22.7M parameters: 87 MiB in float32, 43 in float16 (the adapter stays float32)'
+        Math.abs(mib(f32, 'weights') - 2 * mib(f16, 'weights')) <= 2
+        Math.abs(mib(f32, 'activations') - 2 * mib(f16, 'activations')) <= 1
+        mib(f16, 'optimizer state') == mib(f32, 'optimizer state')
+        f16.contains('dtype      float16') && f16.contains('for GPUs')
+        !f32.contains('dtype      float16')
+    }
+
     def "a missing recipe file exits 2 with its name"() {
         expect:
         execute('run', dir.resolve('nope.groovy').toString()) == 2

@@ -31,7 +31,8 @@ public final class HalfPrecision {
         return null;
     }
 
-    static boolean isHalf(String dtype) {
+    /** Whether a dtype name means float16. */
+    public static boolean isHalf(String dtype) {
         return dtype != null && switch (dtype.trim().toLowerCase()) {
             case "float16", "fp16", "f16" -> true;
             default -> false;
