@@ -22,10 +22,12 @@ export MALLOC_TOP_PAD_="${MALLOC_TOP_PAD_:-268435456}"
 ratios=()
 for i in $(seq 1 "$pairs"); do
     /usr/bin/python3 "$root/bench/pytorch_reference.py" --threads 2 --modes lora --json "$work/ref.json" >/dev/null
-    ratio="$("$root/peft4j" bench --cases lora --no-memory -q --threads 2 --reference "$work/ref.json" \
-        | awk '/^lora_tokens_per_s_over_pytorch/ { print $2 }')"
+    "$root/peft4j" bench --cases lora --no-memory -q --threads 2 --reference "$work/ref.json" > "$work/ours.txt"
+    ratio="$(awk '/^lora_tokens_per_s_over_pytorch/ { print $2 }' "$work/ours.txt")"
+    ours="$(awk '$1 == "lora" && $2 == "train" { print $3 }' "$work/ours.txt")"
+    theirs="$(/usr/bin/python3 -c 'import json, sys; print("%.1f" % (1000 * json.load(open(sys.argv[1]))["results"]["lora"]["median_seconds"]))' "$work/ref.json")"
     [[ -n "$ratio" ]] || { echo "pair $i: no ratio in peft4j's output" >&2; exit 1; }
-    echo "pair $i: peft4j / PyTorch LoRA tokens/s = $ratio"
+    echo "pair $i: PyTorch ${theirs} ms, peft4j ${ours} ms per LoRA step; peft4j / PyTorch tokens/s = $ratio"
     ratios+=("$ratio")
 done
 printf '%s\n' "${ratios[@]}" | sort -g | awk '{ r[NR] = $1 } END {
