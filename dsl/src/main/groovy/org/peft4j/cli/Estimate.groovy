@@ -54,16 +54,17 @@ final class Estimate {
         long n = Math.max(0L, total - embeddings)
 
         boolean half = HalfPrecision.isHalf(config.backend().dtype())
-        int actBytes = half ? 2 : 4
-        long weights = (half ? 2L : 4L) * (total - trainable) + 4L * trainable
+        // bytes per element of the frozen weights and of the activations; trainable weights are always float32
+        int bytes = half ? 2 : 4
+        long weights = bytes * (total - trainable) + 4L * trainable
         long grads = 4L * trainable
         OptimizerConfig opt = config.optimizer()
         long state = opt.kind() == OptimizerConfig.Kind.ADAMW ? 8L * trainable : (opt.momentum() > 0 ? 4L * trainable : 0L)
-        double perLayer = (actBytes / 2d) * s * b * h * (34d + 5d * heads * s / h)
+        double perLayer = (bytes / 2d) * s * b * h * (34d + 5d * heads * s / h)
         boolean recompute = config.train().activationCheckpointing()
         // with activation checkpointing: the input of every layer but the last (4 B × s·b·h) and one layer's
         // activations at a time (the last layer is not re-run: backward needs it first)
-        long activations = (long) (recompute ? (layers - 1) * (double) actBytes * s * b * h + perLayer : layers * perLayer)
+        long activations = (long) (recompute ? (layers - 1) * (double) bytes * s * b * h + perLayer : layers * perLayer)
         long memory = weights + grads + state + activations
 
         Map<String, Long> train = plan.splits()['train'] ?: [:]

@@ -35,7 +35,7 @@ public final class Conv1D extends Module implements LinearLayer {
     @Override
     public NDArray forward(NDArray x) {
         NDArray w = weight().value();
-        return inputFor(x, weight()).matMul(w).add(Precision.like(bias().value(), w));
+        return Precision.like(x, w).matMul(w).add(Precision.like(bias().value(), w));
     }
 
     /** The weight is [in, out]. */

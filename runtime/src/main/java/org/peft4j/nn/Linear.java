@@ -37,7 +37,7 @@ public final class Linear extends Module implements LinearLayer {
         // one fused libtorch call (addmm); the weight is read in place, never transposed into a copy. A
         // trainable float32 bias on a frozen half-precision weight joins in the weight's dtype (its
         // gradient flows back through the cast), so the output is always in the weight's dtype.
-        return ai.djl.nn.core.Linear.linear(inputFor(x, weight()), w, b == null ? null : Precision.like(b.value(), w))
+        return ai.djl.nn.core.Linear.linear(Precision.like(x, w), w, b == null ? null : Precision.like(b.value(), w))
                 .singletonOrThrow();
     }
 

@@ -1,6 +1,5 @@
 package org.peft4j.nn;
 
-import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
 import org.peft4j.tensor.Precision;
 
@@ -137,7 +136,7 @@ public abstract class Module {
      * Stores every frozen floating-point parameter below this module as {@code dtype}; trainable
      * ones keep theirs (float32), so the optimizer's updates and moments never round to half
      * precision. Returns how many parameters changed. Layers cast their input to their weight's
-     * dtype ({@link #inputFor}), so frozen half-precision layers and float32 adapters compose.
+     * dtype ({@link Precision#like}), so frozen half-precision layers and float32 adapters compose.
      */
     public int castFrozen(DataType dtype) {
         int n = 0;
@@ -148,11 +147,6 @@ public abstract class Module {
             }
         }
         return n;
-    }
-
-    /** x in the dtype of {@code weight}: a no-op unless frozen and trainable layers differ in precision. */
-    protected static NDArray inputFor(NDArray x, Parameter weight) {
-        return Precision.like(x, weight.value());
     }
 
     public long parameterCount() {

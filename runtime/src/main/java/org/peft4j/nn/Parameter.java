@@ -31,34 +31,33 @@ public final class Parameter {
             throw new IllegalArgumentException("shape " + newValue.getShape() + " does not fit parameter of shape "
                     + value.getShape());
         }
-        NDArray old = value;
-        NDScope.unregister(newValue);
-        value = newValue.toType(old.getDataType(), false);
-        if (value != newValue) {
-            // a cast made inside a step scope would otherwise be freed with the step
-            NDScope.unregister(value);
-            newValue.close();
-        }
-        if (trainable) {
-            value.setRequiresGradient(true);
-        }
-        if (old != value) {
-            old.close();
-        }
+        replace(newValue, value.getDataType());
     }
 
     /** Stores the value as {@code dtype} (a frozen weight kept in half precision, say); trainability is kept. */
     public void castTo(DataType dtype) {
-        if (value.getDataType() == dtype) {
-            return;
+        if (value.getDataType() != dtype) {
+            replace(value, dtype);
         }
+    }
+
+    /** Adopts {@code newValue} as {@code dtype}, closing what it no longer needs: a cast's source and the old value. */
+    private void replace(NDArray newValue, DataType dtype) {
         NDArray old = value;
-        value = old.toType(dtype, false);
-        NDScope.unregister(value);
-        if (trainable) {
-            value.setRequiresGradient(true);
+        NDScope.unregister(newValue);
+        NDArray adopted = newValue.toType(dtype, false);
+        if (adopted != newValue) {
+            // a cast made inside a step scope would otherwise be freed with the step
+            NDScope.unregister(adopted);
+            newValue.close();
         }
-        old.close();
+        value = adopted;
+        if (trainable) {
+            adopted.setRequiresGradient(true);
+        }
+        if (old != adopted && old != newValue) {
+            old.close();
+        }
     }
 
     public boolean trainable() {

@@ -31,6 +31,7 @@ public final class RMSNorm extends Module {
         NDArray meanSquare = x32.square().mean(new int[] {-1}, true);   // (..., 1)
         NDArray rms = meanSquare.add(eps).sqrt();                         // (..., 1)
         // out of place: these tensors are on the autograd graph during training
-        return inputFor(x32.div(rms), weight()).mul(weight().value());
+        NDArray g = weight().value();
+        return Precision.like(x32.div(rms), g).mul(g);
     }
 }

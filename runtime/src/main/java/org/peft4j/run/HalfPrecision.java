@@ -33,10 +33,7 @@ public final class HalfPrecision {
 
     /** Whether a dtype name means float16. */
     public static boolean isHalf(String dtype) {
-        return dtype != null && switch (dtype.trim().toLowerCase()) {
-            case "float16", "fp16", "f16" -> true;
-            default -> false;
-        };
+        return Backend.dtypeNamed(dtype) == DataType.FLOAT16;
     }
 
     /**

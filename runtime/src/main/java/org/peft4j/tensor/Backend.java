@@ -84,13 +84,25 @@ public final class Backend {
         }
     }
 
-    private static DataType resolveDtype(String name) {
+    /** The dtype a recipe's name means (float32, fp32, f32, float16, fp16, f16; null is float32), or null for any other name. */
+    public static DataType dtypeNamed(String name) {
         String n = name == null ? "float32" : name.trim().toLowerCase();
         switch (n) {
             case "float32": case "fp32": case "f32":
                 return DataType.FLOAT32;
             case "float16": case "fp16": case "f16":
                 return DataType.FLOAT16;
+            default:
+                return null;
+        }
+    }
+
+    private static DataType resolveDtype(String name) {
+        DataType named = dtypeNamed(name);
+        if (named != null) {
+            return named;
+        }
+        switch (name.trim().toLowerCase()) {
             case "bfloat16": case "bf16":
                 // DJL 0.36 + libtorch 2.7.1 ends the JVM on any bf16 array; refuse before that happens.
                 throw new IllegalArgumentException("dtype 'bfloat16' is not supported by this engine build"

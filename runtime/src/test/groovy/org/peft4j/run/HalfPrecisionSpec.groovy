@@ -76,6 +76,20 @@ class HalfPrecisionSpec extends Specification {
         [full, half, adaptedFull, adaptedHalf]
     }
 
+    /** (ids, mask, token types) of BERT rows, padded with id 0 to {@code width}. */
+    List<NDArray> bertBatch(int width, List<List<Long>> rows) {
+        long[] ids = new long[rows.size() * width]
+        long[] mask = new long[ids.length]
+        rows.eachWithIndex { List<Long> row, int r ->
+            row.eachWithIndex { long id, int t -> ids[r * width + t] = id; mask[r * width + t] = 1 }
+        }
+        Shape shape = new Shape(rows.size(), width)
+        [m.create(ids, shape), m.create(mask, shape), m.zeros(shape, DataType.INT64)]
+    }
+
+    /** Σ logits²: a loss whose gradient reaches every logit. */
+    static final Closure<NDArray> SQUARES = { NDArray y -> y.square().sum() }
+
     static double maxAbs(float[] a) { a.collect { Math.abs(it as double) }.max() }
 
     static double maxAbsDiff(float[] a, float[] b) {
@@ -132,15 +146,11 @@ class HalfPrecisionSpec extends Specification {
                 .useDora(method == 'DoRA').build()
         def (full, half) = pair({ BertForSequenceClassification.fromPretrained(dir, 2, 11) },
                 { LoraInjector.inject(it, config, m) })
-        // the second row is padded after 5 tokens
-        def ids = m.create([2, 5, 9, 12, 3, 0, 0, 0, 2, 7, 8, 3, 0, 0, 0, 0] as long[], new Shape(2, 8))
-        def mask = m.create([1, 1, 1, 1, 1, 0, 0, 0, 1, 1, 1, 1, 0, 0, 0, 0] as long[], new Shape(2, 8))
-        def types = m.zeros(new Shape(2, 8), DataType.INT64)
-        def loss = { NDArray y -> y.square().sum() }
+        def (ids, mask, types) = bertBatch(8, [[2, 5, 9, 12, 3], [2, 7, 8, 3]])
 
         when:
-        def a = outputAndGrads(full, { full.forward(ids, mask, types) }, loss)
-        def b = outputAndGrads(half, { half.forward(ids, mask, types) }, loss)
+        def a = outputAndGrads(full, { full.forward(ids, mask, types) }, SQUARES)
+        def b = outputAndGrads(half, { half.forward(ids, mask, types) }, SQUARES)
 
         then:
         a.keySet() == b.keySet()
@@ -205,14 +215,11 @@ class HalfPrecisionSpec extends Specification {
                 .bias(LoraBias.ALL).build()
         def (full, half) = pair({ BertForSequenceClassification.fromPretrained(dir, 2, 11) },
                 { LoraInjector.inject(it, config, m) })
-        def ids = m.create([2, 5, 9, 12, 3] as long[], new Shape(1, 5))
-        def mask = m.ones(new Shape(1, 5), DataType.INT64)
-        def types = m.zeros(new Shape(1, 5), DataType.INT64)
-        def loss = { NDArray y -> y.square().sum() }
+        def (ids, mask, types) = bertBatch(5, [[2, 5, 9, 12, 3]])
 
         when:
-        def a = outputAndGrads(full, { full.forward(ids, mask, types) }, loss)
-        def b = outputAndGrads(half, { half.forward(ids, mask, types) }, loss)
+        def a = outputAndGrads(full, { full.forward(ids, mask, types) }, SQUARES)
+        def b = outputAndGrads(half, { half.forward(ids, mask, types) }, SQUARES)
 
         then:
         b.keySet().any { it.endsWith('LayerNorm.bias') } && b.keySet().any { it.endsWith('intermediate.dense.bias') }
@@ -227,14 +234,11 @@ class HalfPrecisionSpec extends Specification {
                 .modulesToSave(['classifier']).build()
         def (full, half) = pair({ BertForSequenceClassification.fromPretrained(dir, 2, 11) },
                 { AdaLoraInjector.inject(it, config, m) })
-        def ids = m.create([2, 5, 9, 12, 3, 0, 2, 7, 8, 14, 11, 3] as long[], new Shape(2, 6))
-        def mask = m.create([1, 1, 1, 1, 1, 0, 1, 1, 1, 1, 1, 1] as long[], new Shape(2, 6))
-        def types = m.zeros(new Shape(2, 6), DataType.INT64)
-        def loss = { NDArray y -> y.square().sum() }
+        def (ids, mask, types) = bertBatch(6, [[2, 5, 9, 12, 3], [2, 7, 8, 14, 11, 3]])
 
         when:
-        def a = outputAndGrads(full, { full.forward(ids, mask, types) }, loss)
-        def b = outputAndGrads(half, { half.forward(ids, mask, types) }, loss)
+        def a = outputAndGrads(full, { full.forward(ids, mask, types) }, SQUARES)
+        def b = outputAndGrads(half, { half.forward(ids, mask, types) }, SQUARES)
         String q = 'bert.encoder.layer.0.attention.self.query.'
 
         then:
@@ -250,9 +254,7 @@ class HalfPrecisionSpec extends Specification {
         Path dir = TinyEncoderDir.write(tmp.resolve('bert-merge'), 9)
         def (full, half, _, lora) = pair({ BertForSequenceClassification.fromPretrained(dir, 2, 11) },
                 { LoraInjector.inject(it, LoraConfig.of(4, 8, 0, ['query', 'value'], ['classifier']), m) })
-        def ids = m.create([2, 5, 9, 12, 3] as long[], new Shape(1, 5))
-        def mask = m.ones(new Shape(1, 5), DataType.INT64)
-        def types = m.zeros(new Shape(1, 5), DataType.INT64)
+        def (ids, mask, types) = bertBatch(5, [[2, 5, 9, 12, 3]])
         def run = { Module model -> try (def s = new StepScope()) { model.forward(ids, mask, types).toType(DataType.FLOAT32, false).toFloatArray() } }
         String q = 'bert.encoder.layer.0.attention.self.query.base_layer.weight'
         float[] baseQ = half.namedParameters()[q].value().toType(DataType.FLOAT32, false).toFloatArray()

@@ -11,6 +11,7 @@ import org.peft4j.nn.Module;
 import org.peft4j.nn.ModuleList;
 import org.peft4j.nn.RMSNorm;
 import org.peft4j.tensor.ActivationCheckpoints;
+import org.peft4j.tensor.Precision;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -66,7 +67,9 @@ public final class LlamaModel extends Module {
         NDManager m = inputIds.getManager();
         NDArray x = embedTokens().forward(inputIds);                                   // (B, T, H)
         NDArray positions = positionIds != null ? positionIds : CausalMask.positions(m, attentionMask, past, t);
-        NDList cosSin = rotary.cosSin(positions);                                      // 2 × (B, 1, T, hs)
+        // in the hidden states' dtype, once per forward: with half-precision weights q and k stay half
+        NDList rot = rotary.cosSin(positions);
+        NDList cosSin = new NDList(Precision.like(rot.get(0), x), Precision.like(rot.get(1), x)); // 2 × (B, 1, T, hs)
         NDArray mask = CausalMask.additive(m, attentionMask, past, t, DataType.FLOAT32); // (B|1, 1, T, S)
         boolean embeddingsTrain = embedTokens().trainableParameterCount() > 0;
         for (int i = 0; i < layers.size(); i++) {

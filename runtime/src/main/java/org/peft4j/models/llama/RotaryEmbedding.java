@@ -5,7 +5,6 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
-import org.peft4j.tensor.Precision;
 
 /**
  * Rotary position embeddings (Su et al. 2021, RoFormer eq. 34) in Hugging Face's "rotate half"
@@ -61,9 +60,6 @@ public final class RotaryEmbedding {
      * @return (B, n, T, hs)
      */
     public static NDArray apply(NDArray x, NDArray cos, NDArray sin) {
-        // cos and sin come in float32; in x's dtype the rotation keeps half-precision q and k in half
-        cos = Precision.like(cos, x);
-        sin = Precision.like(sin, x);
         return x.mul(cos).add(rotateHalf(x).mul(sin));
     }
 
