@@ -1,10 +1,8 @@
 package org.peft4j.bench;
 
-import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
-import ai.djl.training.GradientCollector;
 import org.peft4j.nn.Module;
 import org.peft4j.nn.Parameter;
 import org.peft4j.peft.adalora.AdaLoraConfig;
@@ -16,6 +14,7 @@ import org.peft4j.peft.lora.LoraLinear;
 import org.peft4j.peft.lora.LoraModel;
 import org.peft4j.tensor.ActivationCheckpoints;
 import org.peft4j.tensor.Backend;
+import org.peft4j.tensor.GradientTape;
 import org.peft4j.tensor.StepScope;
 import org.peft4j.train.AdamW;
 import org.peft4j.train.GradientClipping;
@@ -145,7 +144,7 @@ public final class Benchmark {
             public void run() {
                 try (StepScope s = new StepScope()) {
                     step++;
-                    try (GradientCollector gc = Engine.getInstance().newGradientCollector();
+                    try (GradientTape gc = Backend.get().newGradientTape();
                          ActivationCheckpoints tape = checkpointed ? ActivationCheckpoints.open() : null) {
                         NDArray loss = workload.loss(model);
                         NDArray extra = hook == null ? null : hook.extraLoss();

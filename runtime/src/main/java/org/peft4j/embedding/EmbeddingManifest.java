@@ -1,6 +1,5 @@
 package org.peft4j.embedding;
 
-import ai.djl.engine.Engine;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.module.SimpleModule;
@@ -35,8 +34,8 @@ final class EmbeddingManifest {
         ObjectNode env = n.putObject("environment");
         String version = EmbeddingManifest.class.getPackage().getImplementationVersion();
         env.put("peft4j", version == null ? "dev" : version);
-        env.put("engine", "PyTorch " + Engine.getEngine("PyTorch").getVersion());
-        env.put("djl", Engine.getDjlVersion());
+        env.put("engine", org.peft4j.tensor.Backend.get().engineVersion());
+        env.put("djl", org.peft4j.tensor.Backend.get().bindingVersion());
         env.put("java", System.getProperty("java.version"));
         env.put("os", System.getProperty("os.name") + " " + System.getProperty("os.arch"));
         env.put("cores", Runtime.getRuntime().availableProcessors());

@@ -4,7 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.ndarray.types.SparseFormat;
+import org.peft4j.tensor.Functional;
 
 /** A lookup table [num, dim]; rows are gathered by integer ids. */
 public final class Embedding extends Module {
@@ -18,6 +18,6 @@ public final class Embedding extends Module {
     }
 
     public NDArray forward(NDArray ids) {
-        return ai.djl.nn.core.Embedding.embedding(ids, weight().value(), SparseFormat.DENSE).singletonOrThrow();
+        return Functional.embedding(ids, weight().value());
     }
 }

@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import org.peft4j.tensor.Functional;
 import org.peft4j.tensor.Precision;
 
 /** LayerNorm over the last dimension with learned scale ({@code weight}) and shift ({@code bias}). */
@@ -21,7 +22,6 @@ public final class LayerNorm extends Module {
 
     public NDArray forward(NDArray x) {
         NDArray w = parameters().get("weight").value();
-        return ai.djl.nn.norm.LayerNorm.layerNorm(Precision.like(x, w), normalized, w,
-                Precision.like(parameters().get("bias").value(), w), eps).singletonOrThrow();
+        return Functional.layerNorm(Precision.like(x, w), w, Precision.like(parameters().get("bias").value(), w), eps);
     }
 }

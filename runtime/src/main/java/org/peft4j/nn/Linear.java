@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import org.peft4j.tensor.Functional;
 import org.peft4j.tensor.Precision;
 
 /** y = x Wᵀ + b with W stored [out, in], as in PyTorch and Hugging Face checkpoints. */
@@ -37,8 +38,7 @@ public final class Linear extends Module implements LinearLayer {
         // one fused libtorch call (addmm); the weight is read in place, never transposed into a copy. A
         // trainable float32 bias on a frozen half-precision weight joins in the weight's dtype (its
         // gradient flows back through the cast), so the output is always in the weight's dtype.
-        return ai.djl.nn.core.Linear.linear(Precision.like(x, w), w, b == null ? null : Precision.like(b.value(), w))
-                .singletonOrThrow();
+        return Functional.linear(Precision.like(x, w), w, b == null ? null : Precision.like(b.value(), w));
     }
 
     @Override

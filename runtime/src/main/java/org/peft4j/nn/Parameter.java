@@ -3,8 +3,7 @@ package org.peft4j.nn;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
-import ai.djl.pytorch.engine.PtNDArray;
-import ai.djl.pytorch.jni.JniUtils;
+import org.peft4j.tensor.Backend;
 
 /**
  * A named tensor owned by a {@link Module}. Whether it trains is a property of the parameter,
@@ -73,8 +72,8 @@ public final class Parameter {
 
     /** Zeroes the accumulated gradient in place; libtorch never does this on its own. */
     public void zeroGrad() {
-        if (trainable && value instanceof PtNDArray) {
-            JniUtils.zeroGrad((PtNDArray) value);
+        if (trainable) {
+            Backend.get().zeroGradient(value);
         }
     }
 

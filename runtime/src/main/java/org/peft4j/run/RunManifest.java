@@ -1,6 +1,5 @@
 package org.peft4j.run;
 
-import ai.djl.engine.Engine;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.module.SimpleModule;
@@ -28,8 +27,8 @@ final class RunManifest {
         n.put("model_dir", modelDir.toString());
         ObjectNode env = n.putObject("environment");
         env.put("peft4j", version());
-        env.put("engine", "PyTorch " + Engine.getEngine("PyTorch").getVersion());
-        env.put("djl", Engine.getDjlVersion());
+        env.put("engine", org.peft4j.tensor.Backend.get().engineVersion());
+        env.put("djl", org.peft4j.tensor.Backend.get().bindingVersion());
         env.put("java", System.getProperty("java.version"));
         env.put("os", System.getProperty("os.name") + " " + System.getProperty("os.arch"));
         env.put("cores", Runtime.getRuntime().availableProcessors());

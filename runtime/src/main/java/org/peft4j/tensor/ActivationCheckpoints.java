@@ -1,12 +1,9 @@
 package org.peft4j.tensor;
 
-import ai.djl.engine.EngineException;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.pytorch.engine.PtNDArray;
-import ai.djl.pytorch.jni.JniUtils;
 
 import java.util.ArrayDeque;
 import java.util.Collections;
@@ -91,7 +88,7 @@ public final class ActivationCheckpoints implements AutoCloseable {
      */
     public static NDArray run(UnaryOperator<NDArray> layer, NDArray input, boolean inputOnGraph, boolean last) {
         ActivationCheckpoints tape = CURRENT.get();
-        if (last || tape == null || !JniUtils.isGradMode()) {
+        if (last || tape == null || !Backend.get().gradMode()) {
             return layer.apply(input);
         }
         return tape.record(layer, input, inputOnGraph);
@@ -105,12 +102,12 @@ public final class ActivationCheckpoints implements AutoCloseable {
     private NDArray record(UnaryOperator<NDArray> layer, NDArray input, boolean inputOnGraph) {
         long seed = nextSeed(input);
         NDArray out;
-        JniUtils.setGradMode(false);
+        Backend.get().setGradMode(false);
         try {
-            JniUtils.setSeed(seed);
+            Backend.get().seed(seed);
             out = layer.apply(input);
         } finally {
-            JniUtils.setGradMode(true);
+            Backend.get().setGradMode(true);
         }
         // a leaf: backward of the loss stops here and leaves the layer's output gradient in it
         out.setRequiresGradient(true);
@@ -151,44 +148,27 @@ public final class ActivationCheckpoints implements AutoCloseable {
                     detached.setRequiresGradient(true);
                     in = detached;
                 }
-                JniUtils.setSeed(s.seed());
+                Backend.get().seed(s.seed());
                 NDArray again = s.layer().apply(in);
                 if (verify) {
                     requireSame(again, s.output());
                 }
-                if (!backward(again, grad)) {
+                if (!Backend.get().backward(again, grad)) {
                     // nothing trainable in or below this layer
                     continue;
                 }
                 if (detached != null) {
                     NDArray g = gradientOf(detached);
                     if (g != null) {
-                        backward(s.input(), g);
+                        Backend.get().backward(s.input(), g);
                     }
                 }
             }
         }
     }
 
-    /**
-     * backward(out, grad); false when {@code out} is on no graph (the engine can only tell by trying:
-     * asking an array without a gradient function for its name crashes the process).
-     */
-    private static boolean backward(NDArray out, NDArray grad) {
-        try {
-            JniUtils.backward((PtNDArray) out, (PtNDArray) grad, false, false);
-            return true;
-        } catch (EngineException e) {
-            if (String.valueOf(e.getMessage()).contains("does not require grad")) {
-                return false;
-            }
-            throw e;
-        }
-    }
-
     private static NDArray gradientOf(NDArray leaf) {
-        PtNDArray g = JniUtils.getGradient((PtNDArray) leaf);
-        return g == null || g.getHandle() == null ? null : g;
+        return Backend.get().gradient(leaf);
     }
 
     private static void requireSame(NDArray again, NDArray first) {

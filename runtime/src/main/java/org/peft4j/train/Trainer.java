@@ -1,14 +1,13 @@
 package org.peft4j.train;
 
 import org.peft4j.tensor.Scalars;
-import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import ai.djl.training.GradientCollector;
 import org.peft4j.nn.Module;
 import org.peft4j.nn.Parameter;
 import org.peft4j.tensor.ActivationCheckpoints;
 import org.peft4j.tensor.Backend;
+import org.peft4j.tensor.GradientTape;
 import org.peft4j.tensor.StepScope;
 
 import java.nio.file.Path;
@@ -119,7 +118,7 @@ public final class Trainer<B extends TrainBatch> {
                             B batch = it.next();
                             next++;
                             stepTokens += batch.tokens();
-                            try (GradientCollector gc = Engine.getInstance().newGradientCollector();
+                            try (GradientTape gc = Backend.get().newGradientTape();
                                  ActivationCheckpoints tape = config.activationCheckpointing()
                                          ? ActivationCheckpoints.open() : null) {
                                 NDArray loss = objective.loss(batch);

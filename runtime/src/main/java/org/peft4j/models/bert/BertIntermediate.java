@@ -2,7 +2,7 @@ package org.peft4j.models.bert;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import ai.djl.nn.Activation;
+import org.peft4j.tensor.Functional;
 import org.peft4j.nn.Linear;
 import org.peft4j.nn.Module;
 
@@ -16,6 +16,6 @@ public final class BertIntermediate extends Module {
     /** (B, T, H) -> (B, T, I). */
     public NDArray forward(NDArray x) {
         // libtorch's gelu with its default approximate='none' is the erf form BERT was trained with
-        return Activation.gelu(linear("dense").forward(x));
+        return Functional.gelu(linear("dense").forward(x));
     }
 }

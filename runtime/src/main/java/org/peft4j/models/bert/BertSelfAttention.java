@@ -1,11 +1,11 @@
 package org.peft4j.models.bert;
 
-import org.peft4j.tensor.Scalars;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import org.peft4j.nn.Dropout;
 import org.peft4j.nn.Linear;
 import org.peft4j.nn.Module;
+import org.peft4j.tensor.Functional;
 
 /**
  * Multi-head scaled dot-product self-attention: softmax(Q Kᵀ / √hs + mask) V, per head
@@ -36,19 +36,12 @@ public final class BertSelfAttention extends Module {
         long b = x.getShape().get(0);
         long t = x.getShape().get(1);
         long h = x.getShape().get(2);
-        // scale q rather than the scores: (B, T, H) elements instead of (B, nh, T, T)
-        NDArray q = heads(Scalars.mul(linear("query").forward(x), 1.0 / Math.sqrt(headSize)), b, t);   // (B, nh, T, hs)
-        NDArray kT = linear("key").forward(x).reshape(b, t, numHeads, headSize)
-                .transpose(0, 2, 3, 1);                                                       // (B, nh, hs, T)
+        NDArray q = heads(linear("query").forward(x), b, t);                                  // (B, nh, T, hs)
+        NDArray k = heads(linear("key").forward(x), b, t);                                    // (B, nh, T, hs)
         NDArray v = heads(linear("value").forward(x), b, t);                                  // (B, nh, T, hs)
-
-        NDArray scores = q.matMul(kT);                                                        // (B, nh, T, T)
-        if (keysMask != null) {
-            // in place: the product's backward needs q and kT, not its output, so nothing saved is overwritten
-            scores = scores.addi(keysMask);                                                   // padded keys -> ~ -inf
-        }
-        NDArray probs = ((Dropout) child("dropout")).forward(scores.softmax(-1));             // (B, nh, T, T)
-        return probs.matMul(v)                                                                // (B, nh, T, hs)
+        Dropout dropout = (Dropout) child("dropout");
+        return Functional.scaledDotProductAttention(q, k, v, keysMask, 1.0 / Math.sqrt(headSize),
+                        dropout.isTraining() ? dropout.p() : 0f)                              // (B, nh, T, hs)
                 .transpose(0, 2, 1, 3)                                                        // (B, T, nh, hs)
                 .reshape(b, t, h);                                                            // (B, T, H)
     }

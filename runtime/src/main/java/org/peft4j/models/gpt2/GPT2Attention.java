@@ -7,8 +7,7 @@ import org.peft4j.models.KvCache;
 import org.peft4j.nn.Conv1D;
 import org.peft4j.nn.Dropout;
 import org.peft4j.nn.Module;
-import org.peft4j.tensor.Precision;
-import org.peft4j.tensor.Scalars;
+import org.peft4j.tensor.Functional;
 
 /**
  * GPT-2's causal self-attention: one {@code c_attn} projection gives q, k and v side by side,
@@ -49,10 +48,11 @@ public final class GPT2Attention extends Module {
             k = all.get(0);                                               // (B, nh, S, hs)
             v = all.get(1);
         }
-        NDArray scores = Scalars.mul(q, 1.0 / Math.sqrt(headSize)).matMul(k.transpose(0, 1, 3, 2));  // (B, nh, T, S)
-        // the float32 mask makes half-precision scores float32 here, so the softmax runs in float32 (as HF's)
-        NDArray probs = ((Dropout) child("attn_dropout")).forward(Precision.like(scores.add(mask).softmax(-1), v));
-        NDArray y = probs.matMul(v).transpose(0, 2, 1, 3).reshape(b, t, h);                 // (B, T, H)
+        // the float32 mask makes half-precision scores float32, so the softmax runs in float32 (as HF's)
+        Dropout attnDropout = (Dropout) child("attn_dropout");
+        NDArray y = Functional.scaledDotProductAttention(q, k, v, mask, 1.0 / Math.sqrt(headSize),
+                        attnDropout.isTraining() ? attnDropout.p() : 0f)                    // (B, nh, T, hs)
+                .transpose(0, 2, 1, 3).reshape(b, t, h);                                    // (B, T, H)
         return ((Dropout) child("resid_dropout")).forward(linear("c_proj").forward(y));
     }
 

@@ -8,6 +8,7 @@ import org.peft4j.models.KvCache;
 import org.peft4j.models.WeightLoader;
 import org.peft4j.nn.Module;
 import org.peft4j.tensor.Backend;
+import org.peft4j.tensor.Functional;
 import org.peft4j.tensor.Precision;
 
 import java.io.IOException;
@@ -59,8 +60,7 @@ public final class GPT2LMHeadModel extends Module implements CausalLm {
     public NDArray forward(NDArray inputIds, NDArray attentionMask, NDArray positionIds, KvCache cache) {
         NDArray hidden = transformer().forward(inputIds, attentionMask, positionIds, cache);      // (B, T, H)
         NDArray e = transformer().wte().weight().value();
-        return ai.djl.nn.core.Linear.linear(Precision.like(hidden, e), e, null)
-                .singletonOrThrow();                                                             // (B, T, V)
+        return Functional.linear(Precision.like(hidden, e), e, null);   // (B, T, V)
     }
 
     /** Logits without a cache, positions from the mask. */

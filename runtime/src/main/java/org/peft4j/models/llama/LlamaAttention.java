@@ -6,8 +6,7 @@ import ai.djl.ndarray.NDManager;
 import org.peft4j.models.KvCache;
 import org.peft4j.nn.Linear;
 import org.peft4j.nn.Module;
-import org.peft4j.tensor.Precision;
-import org.peft4j.tensor.Scalars;
+import org.peft4j.tensor.Functional;
 
 /**
  * Grouped-query self-attention (Ainslie et al. 2023) with rotary positions:
@@ -56,11 +55,8 @@ public final class LlamaAttention extends Module {
         k = repeatKv(k);                                                        // (B, nh, S, hs)
         v = repeatKv(v);
 
-        // scale q rather than the scores: (B, nh, T, hs) elements instead of (B, nh, T, S)
-        NDArray scores = Scalars.mul(q, 1.0 / Math.sqrt(headDim)).matMul(k.transpose(0, 1, 3, 2));  // (B, nh, T, S)
-        // the float32 mask makes half-precision scores float32 here, so the softmax runs in float32 (as HF's)
-        NDArray probs = Precision.like(scores.add(mask).softmax(-1), v);                    // (B, nh, T, S)
-        NDArray y = probs.matMul(v)                                                         // (B, nh, T, hs)
+        // the float32 mask makes half-precision scores float32, so the softmax runs in float32 (as HF's)
+        NDArray y = Functional.scaledDotProductAttention(q, k, v, mask, 1.0 / Math.sqrt(headDim), 0f)  // (B, nh, T, hs)
                 .transpose(0, 2, 1, 3)                                                      // (B, T, nh, hs)
                 .reshape(b, t, (long) numHeads * headDim);                                  // (B, T, nh·hs)
         return linear("o_proj").forward(y);                                                 // (B, T, H)

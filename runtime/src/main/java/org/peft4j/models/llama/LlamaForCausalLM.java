@@ -9,6 +9,7 @@ import org.peft4j.models.WeightLoader;
 import org.peft4j.nn.Linear;
 import org.peft4j.nn.Module;
 import org.peft4j.tensor.Backend;
+import org.peft4j.tensor.Functional;
 import org.peft4j.tensor.Precision;
 
 import java.io.IOException;
@@ -69,10 +70,9 @@ public final class LlamaForCausalLM extends Module implements CausalLm {
         if (config.tieWordEmbeddings()) {
             // x Eᵀ with E [V, H] read in place, the same fused call a Linear makes
             NDArray e = model().embedTokens().weight().value();
-            return ai.djl.nn.core.Linear.linear(Precision.like(hidden, e), e, null)
-                    .singletonOrThrow();                                                 // (B, T, V)
+            return Functional.linear(Precision.like(hidden, e), e, null);   // (B, T, V)
         }
-        return linear("lm_head").forward(hidden);                                        // (B, T, V)
+        return linear("lm_head").forward(hidden);   // (B, T, V)
     }
 
     /** Logits without a cache, positions from the mask. */

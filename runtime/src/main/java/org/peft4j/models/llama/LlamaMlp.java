@@ -2,7 +2,7 @@ package org.peft4j.models.llama;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import ai.djl.nn.Activation;
+import org.peft4j.tensor.Functional;
 import org.peft4j.nn.Linear;
 import org.peft4j.nn.Module;
 
@@ -23,7 +23,7 @@ public final class LlamaMlp extends Module {
     /** (B, T, H) -> (B, T, H). */
     public NDArray forward(NDArray x) {
         NDArray gate = linear("gate_proj").forward(x);                  // (B, T, I)
-        NDArray silu = gate.mul(Activation.sigmoid(gate));              // silu(g) = g σ(g)
+        NDArray silu = Functional.silu(gate);                          // (B, T, I)
         return linear("down_proj").forward(silu.mul(linear("up_proj").forward(x)));
     }
 }

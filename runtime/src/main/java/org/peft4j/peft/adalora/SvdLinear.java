@@ -1,5 +1,6 @@
 package org.peft4j.peft.adalora;
 
+import org.peft4j.tensor.Functional;
 import org.peft4j.tensor.Precision;
 import org.peft4j.tensor.Scalars;
 import ai.djl.ndarray.NDArray;
@@ -200,9 +201,9 @@ public final class SvdLinear extends Module implements LinearLayer {
         // the adapter runs in its own dtype (float32) also when the frozen base is half precision
         NDArray dx = Precision.like(((Dropout) child("lora_dropout")).forward(x), loraA().value());
         // [.., in] → [.., r]: Q x, then ⊙ (Λ ⊙ mask) · α/ranknum on the r-wide intermediate, then P
-        NDArray low = ai.djl.nn.core.Linear.linear(dx, loraA().value(), null).singletonOrThrow();
+        NDArray low = Functional.linear(dx, loraA().value(), null);
         NDArray lambda = Scalars.mul(loraE().value().mul(mask).reshape(r), scaling());
-        NDArray up = ai.djl.nn.core.Linear.linear(low.mul(lambda), loraB().value(), null).singletonOrThrow();
+        NDArray up = Functional.linear(low.mul(lambda), loraB().value(), null);
         return h.addi(up);
     }
 

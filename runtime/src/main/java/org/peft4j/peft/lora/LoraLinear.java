@@ -1,5 +1,6 @@
 package org.peft4j.peft.lora;
 
+import org.peft4j.tensor.Functional;
 import org.peft4j.tensor.Scalars;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
@@ -271,7 +272,7 @@ public final class LoraLinear extends Module implements LinearLayer {
             // no dropout ran: reuse the base output without its bias instead of a second matmul
             wx = bias == null ? h : h.sub(bias.value());
         } else {
-            wx = ai.djl.nn.core.Linear.linear(dx, w, null).singletonOrThrow();
+            wx = Functional.linear(dx, w, null);
         }
         return wx.mul(scale.sub(1f)).addi(lora.mul(scale));
     }

@@ -1,0 +1,198 @@
+package org.peft4j.tensor;
+
+import ai.djl.Device;
+import ai.djl.engine.Engine;
+import ai.djl.engine.EngineException;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.pytorch.engine.PtNDArray;
+import ai.djl.pytorch.jni.JniUtils;
+import ai.djl.training.GradientCollector;
+
+/**
+ * {@link Backend} on DJL's PyTorch engine: the offline native library from the
+ * {@code pytorch-native-cpu} jar (or a CUDA libtorch, see {@link #resolveDevice}), thread counts,
+ * device and dtype.
+ */
+final class DjlBackend implements Backend {
+
+    private static volatile DjlBackend instance;
+
+    private final Device device;
+    private final DataType dtype;
+    private final NDManager manager;
+
+    private DjlBackend(Device device, DataType dtype, NDManager manager) {
+        this.device = device;
+        this.dtype = dtype;
+        this.manager = manager;
+    }
+
+    static DjlBackend current() {
+        DjlBackend b = instance;
+        if (b == null) {
+            synchronized (DjlBackend.class) {
+                if (instance == null) {
+                    instance = start(BackendConfig.defaults());
+                }
+                b = instance;
+            }
+        }
+        return b;
+    }
+
+    static synchronized DjlBackend start(BackendConfig config) {
+        // Nothing is downloaded at run time: libtorch comes from the pytorch-native-cpu jar.
+        System.setProperty("ai.djl.offline", "true");
+        if (config.threads() > 0) {
+            System.setProperty("ai.djl.pytorch.num_threads", Integer.toString(config.threads()));
+            System.setProperty("ai.djl.pytorch.num_interop_threads", "1");
+        }
+        Engine engine = Engine.getEngine("PyTorch");
+        if (config.threads() > 0 && JniUtils.getNumThreads() != config.threads()) {
+            JniUtils.setNumThreads(config.threads());
+        }
+        Device device = resolveDevice(engine, config.device());
+        DataType dtype = resolveDtype(config.dtype());
+        if (instance != null && instance.device.equals(device) && instance.dtype == dtype) {
+            return instance;
+        }
+        NDManager manager = engine.newBaseManager(device);
+        instance = new DjlBackend(device, dtype, manager);
+        return instance;
+    }
+
+    private static Device resolveDevice(Engine engine, String name) {
+        String n = name == null ? "auto" : name.trim().toLowerCase();
+        switch (n) {
+            case "cpu":
+                return Device.cpu();
+            case "auto":
+                return engine.getGpuCount() > 0 ? Device.gpu() : Device.cpu();
+            default:
+                if (n.equals("cuda") || n.equals("gpu") || n.startsWith("cuda:") || n.startsWith("gpu:")) {
+                    int index = n.contains(":") ? Integer.parseInt(n.substring(n.indexOf(':') + 1)) : 0;
+                    if (engine.getGpuCount() <= index) {
+                        throw new IllegalArgumentException("device '" + name + "' was asked for but the engine sees "
+                                + engine.getGpuCount() + " GPU(s) (" + Engine.getEngine("PyTorch").getVersion()
+                                + " loaded); use device 'cpu', or on a machine with CUDA build with"
+                                + " 'mvn -B -Pgpu -DskipTests package' and run with PYTORCH_FLAVOR=cu128 (DJL then"
+                                + " downloads its CUDA libtorch) or PYTORCH_LIBRARY_PATH=<a CUDA libtorch 2.7.1>/lib;"
+                                + " see docs/devices.md");
+                    }
+                    return Device.gpu(index);
+                }
+                throw new IllegalArgumentException("unknown device '" + name + "'; valid: cpu, cuda, cuda:N, auto");
+        }
+    }
+
+    private static DataType resolveDtype(String name) {
+        DataType named = Backend.dtypeNamed(name);
+        if (named != null) {
+            return named;
+        }
+        switch (name.trim().toLowerCase()) {
+            case "bfloat16": case "bf16":
+                // DJL 0.36 + libtorch 2.7.1 ends the JVM on any bf16 array; refuse before that happens.
+                throw new IllegalArgumentException("dtype 'bfloat16' is not supported by this engine build"
+                        + " (it aborts the process); use dtype 'float32' (or 'float16' on a GPU)");
+            default:
+                throw new IllegalArgumentException("unknown dtype '" + name + "'; valid: float32, float16");
+        }
+    }
+
+    @Override
+    public Device device() {
+        return device;
+    }
+
+    @Override
+    public DataType dtype() {
+        return dtype;
+    }
+
+    @Override
+    public NDManager manager() {
+        return manager;
+    }
+
+    @Override
+    public void seed(long seed) {
+        JniUtils.setSeed(seed);
+    }
+
+    @Override
+    public int threads() {
+        return JniUtils.getNumThreads();
+    }
+
+    @Override
+    public String engineVersion() {
+        return "PyTorch " + Engine.getEngine("PyTorch").getVersion();
+    }
+
+    @Override
+    public String bindingVersion() {
+        return Engine.getDjlVersion();
+    }
+
+    @Override
+    public String describe() {
+        return engineVersion() + " on " + device + ", " + dtype + ", " + threads() + " threads";
+    }
+
+    @Override
+    public boolean gradMode() {
+        return JniUtils.isGradMode();
+    }
+
+    @Override
+    public void setGradMode(boolean on) {
+        JniUtils.setGradMode(on);
+    }
+
+    @Override
+    public GradientTape newGradientTape() {
+        GradientCollector collector = Engine.getEngine("PyTorch").newGradientCollector();
+        return new GradientTape() {
+            @Override
+            public void backward(NDArray loss) {
+                collector.backward(loss);
+            }
+
+            @Override
+            public void close() {
+                collector.close();
+            }
+        };
+    }
+
+    @Override
+    public boolean backward(NDArray out, NDArray grad) {
+        try {
+            JniUtils.backward((PtNDArray) out, (PtNDArray) grad, false, false);
+            return true;
+        } catch (EngineException e) {
+            // the engine can only tell by trying: asking an array without a gradient function for its
+            // name crashes the process
+            if (String.valueOf(e.getMessage()).contains("does not require grad")) {
+                return false;
+            }
+            throw e;
+        }
+    }
+
+    @Override
+    public NDArray gradient(NDArray leaf) {
+        PtNDArray g = JniUtils.getGradient((PtNDArray) leaf);
+        return g == null || g.getHandle() == null ? null : g;
+    }
+
+    @Override
+    public void zeroGradient(NDArray parameter) {
+        if (parameter instanceof PtNDArray) {
+            JniUtils.zeroGrad((PtNDArray) parameter);
+        }
+    }
+}
