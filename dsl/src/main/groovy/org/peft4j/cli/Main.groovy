@@ -33,8 +33,11 @@ class Main implements Runnable {
     CommandSpec spec
 
     static void main(String[] args) {
-        // before anything touches DJL: the engine must never download at run time
-        System.setProperty('ai.djl.offline', 'true')
+        // before anything touches DJL: the engine never downloads at run time, unless a GPU build's
+        // launcher asked for DJL's CUDA libtorch (-Dai.djl.offline=false, docs/devices.md)
+        if (System.getProperty('ai.djl.offline') == null) {
+            System.setProperty('ai.djl.offline', 'true')
+        }
         System.exit(commandLine().execute(args))
     }
 

@@ -20,7 +20,7 @@ import org.peft4j.run.Plan;
 import org.peft4j.run.RunDirectory;
 import org.peft4j.run.RunOptions;
 import org.peft4j.tensor.Backend;
-import org.peft4j.train.BatchSource;
+import org.peft4j.train.TrainingData;
 import org.peft4j.train.LrSchedule;
 import org.peft4j.train.Optimizer;
 import org.peft4j.train.Trainer;
@@ -237,10 +237,10 @@ public final class EmbeddingFineTune {
             return out;
         }
 
-        BatchSource batchSource() {
+        TrainingData<Batch> batchSource() {
             int batchSize = config.train().batchSize();
             long seed = config.train().seed();
-            return new BatchSource() {
+            return new TrainingData<Batch>() {
                 @Override
                 public int batchesPerEpoch() {
                     return train.batchesPerEpoch(batchSize);

@@ -3,7 +3,7 @@ package org.peft4j.embedding;
 import ai.djl.ndarray.NDArray;
 import org.peft4j.data.Batch;
 import org.peft4j.data.PairBatches;
-import org.peft4j.train.Objective;
+import org.peft4j.train.TrainingObjective;
 
 import java.util.List;
 
@@ -12,7 +12,7 @@ import java.util.List;
  * InfoNCE on (anchor, positive[, negative]), unsupervised SimCSE on sentences, or cosine regression
  * on scored pairs. Each column is encoded in its own forward pass at its own width.
  */
-public final class EmbeddingObjective implements Objective {
+public final class EmbeddingObjective implements TrainingObjective<Batch> {
 
     private final SentenceEncoder encoder;
     private final LossKind kind;

@@ -8,7 +8,6 @@ import org.peft4j.data.OnBadLine;
 import org.peft4j.data.Tokenizer;
 import org.peft4j.models.bert.BertForSequenceClassification;
 import org.peft4j.nn.Module;
-import org.peft4j.train.BatchSource;
 import org.peft4j.train.TrainingData;
 import org.peft4j.train.TrainingObjective;
 
@@ -57,7 +56,7 @@ final class ClassificationRun implements TaskRun<Batch> {
 
     @Override
     public TrainingData<Batch> trainingData(int batchSize, long seed) {
-        return new BatchSource() {
+        return new TrainingData<Batch>() {
             @Override
             public int batchesPerEpoch() {
                 return train.batchesPerEpoch(batchSize);

@@ -8,12 +8,12 @@ import org.peft4j.data.ClassificationDataset;
 import org.peft4j.models.bert.BertForSequenceClassification;
 import org.peft4j.tensor.StepScope;
 import org.peft4j.train.ClassificationMetrics;
-import org.peft4j.train.Objective;
+import org.peft4j.train.TrainingObjective;
 
 import java.util.Map;
 
 /** Sequence classification: cross-entropy for training, accuracy / F1 / loss for evaluation. */
-public final class ClassificationTask implements Objective {
+public final class ClassificationTask implements TrainingObjective<Batch> {
 
     private final BertForSequenceClassification model;
     private final NDManager manager;

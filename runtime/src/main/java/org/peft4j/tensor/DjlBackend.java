@@ -43,8 +43,12 @@ final class DjlBackend implements Backend {
     }
 
     static synchronized DjlBackend start(BackendConfig config) {
-        // Nothing is downloaded at run time: libtorch comes from the pytorch-native-cpu jar.
-        System.setProperty("ai.djl.offline", "true");
+        // Nothing is downloaded at run time: libtorch comes from the pytorch-native-cpu jar. A GPU build
+        // (mvn -Pgpu) leaves that jar out; its launcher may pass -Dai.djl.offline=false so that DJL fetches
+        // its CUDA libtorch once (docs/devices.md).
+        if (System.getProperty("ai.djl.offline") == null) {
+            System.setProperty("ai.djl.offline", "true");
+        }
         if (config.threads() > 0) {
             System.setProperty("ai.djl.pytorch.num_threads", Integer.toString(config.threads()));
             System.setProperty("ai.djl.pytorch.num_interop_threads", "1");
@@ -75,16 +79,20 @@ final class DjlBackend implements Backend {
                     int index = n.contains(":") ? Integer.parseInt(n.substring(n.indexOf(':') + 1)) : 0;
                     if (engine.getGpuCount() <= index) {
                         throw new IllegalArgumentException("device '" + name + "' was asked for but the engine sees "
-                                + engine.getGpuCount() + " GPU(s) (" + Engine.getEngine("PyTorch").getVersion()
-                                + " loaded); use device 'cpu', or on a machine with CUDA build with"
-                                + " 'mvn -B -Pgpu -DskipTests package' and run with PYTORCH_FLAVOR=cu128 (DJL then"
-                                + " downloads its CUDA libtorch) or PYTORCH_LIBRARY_PATH=<a CUDA libtorch 2.7.1>/lib;"
+                                + engine.getGpuCount() + " GPU(s); this build loaded " + loadedEngine(engine)
+                                + ". Use device 'cpu', or, on a machine with CUDA, run PEFT4J_BUILD=gpu"
+                                + " PYTORCH_FLAVOR=cu128 PEFT4J_ENGINE_DOWNLOAD=1 ./peft4j ... (DJL fetches its CUDA"
+                                + " libtorch 2.7.1 once), or point PYTORCH_LIBRARY_PATH at a CUDA libtorch 2.7.1;"
                                 + " see docs/devices.md");
                     }
                     return Device.gpu(index);
                 }
                 throw new IllegalArgumentException("unknown device '" + name + "'; valid: cpu, cuda, cuda:N, auto");
         }
+    }
+
+    private static String loadedEngine(Engine engine) {
+        return "PyTorch " + engine.getVersion() + (engine.getGpuCount() == 0 ? " for the CPU" : "");
     }
 
     private static DataType resolveDtype(String name) {

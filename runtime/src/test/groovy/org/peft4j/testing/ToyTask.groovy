@@ -4,8 +4,8 @@ import ai.djl.ndarray.NDArray
 import ai.djl.ndarray.NDManager
 import ai.djl.ndarray.types.Shape
 import org.peft4j.data.Batch
-import org.peft4j.train.BatchSource
-import org.peft4j.train.Objective
+import org.peft4j.train.TrainingData
+import org.peft4j.train.TrainingObjective
 
 /**
  * A toy classification task for the training loop: fixed random features (N × 10) and labels,
@@ -13,7 +13,7 @@ import org.peft4j.train.Objective
  * over {@link TinyMlp} with dropout on its input, so that resuming has an RNG to get right.
  * The features travel in {@link Batch#inputIds()}; the loop never looks inside a batch.
  */
-class ToyTask implements BatchSource, Objective {
+class ToyTask implements TrainingData<Batch>, TrainingObjective<Batch> {
 
     final TinyMlp model
     final float[][] x

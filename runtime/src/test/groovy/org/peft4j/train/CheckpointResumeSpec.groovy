@@ -222,7 +222,7 @@ class CheckpointResumeSpec extends Specification {
         def r = fresh()
         def dir = tmp.resolve('ck')
         int calls = 0
-        def nanAt5 = { batch -> ++calls == 5 ? r.task.loss(batch).mul(Float.NaN) : r.task.loss(batch) } as Objective
+        def nanAt5 = { batch -> ++calls == 5 ? r.task.loss(batch).mul(Float.NaN) : r.task.loss(batch) } as TrainingObjective
         Map<String, float[]> atStep4 = null
         def snapshot = new TrainingListener() {
             @Override
