@@ -1,13 +1,14 @@
 package org.peft4j.cli
 
-import groovy.json.JsonSlurper
 import groovy.transform.CompileStatic
+import org.peft4j.models.EmbeddedModels
+import org.peft4j.models.Registry
+import org.peft4j.models.core.ModelConfig
 import org.peft4j.run.HalfPrecision
 import org.peft4j.run.Plan
 import org.peft4j.run.RunConfig
 import org.peft4j.train.OptimizerConfig
 
-import java.nio.file.Files
 import java.nio.file.Path
 
 /**
@@ -41,12 +42,12 @@ final class Estimate {
     }
 
     static Estimate of(RunConfig config, Plan plan) {
-        Map<String, Object> hf = (Map<String, Object>) new JsonSlurper().parse(Path.of(plan.modelDescription()).resolve('config.json').toFile())
-        long h = ((Number) hf.hidden_size).longValue()
-        long layers = ((Number) hf.num_hidden_layers).longValue()
-        long heads = ((Number) hf.num_attention_heads).longValue()
-        long embeddings = h * (((Number) hf.vocab_size).longValue() + ((Number) hf.max_position_embeddings).longValue()
-                + ((Number) (hf.type_vocab_size ?: 2)).longValue())
+        Path dir = config.model().path() ?: EmbeddedModels.resolve(config.model().source())
+        ModelConfig hf = Registry.config(dir)
+        long h = hf.hiddenSize()
+        long layers = hf.numLayers()
+        long heads = hf.numHeads()
+        long embeddings = hf.embeddingParameters()
         long s = config.data().maxLength()
         long b = config.train().batchSize()
         long total = plan.totalParams()

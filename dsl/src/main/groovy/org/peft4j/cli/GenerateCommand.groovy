@@ -4,7 +4,7 @@ import org.peft4j.data.CausalLmTokenizer
 import org.peft4j.generate.Generation
 import org.peft4j.generate.GenerationConfig
 import org.peft4j.generate.Generator
-import org.peft4j.models.CausalLm
+import org.peft4j.models.core.CausalLm
 import org.peft4j.tensor.Backend
 import picocli.CommandLine.Command
 import picocli.CommandLine.Model.CommandSpec

@@ -1,7 +1,7 @@
 package org.peft4j.cli
 
 import org.peft4j.dsl.RecipeLoader
-import org.peft4j.models.ModelInspector
+import org.peft4j.run.ModelInspector
 import org.peft4j.peft.lora.LoraConfig
 import picocli.CommandLine.Command
 import picocli.CommandLine.Model.CommandSpec

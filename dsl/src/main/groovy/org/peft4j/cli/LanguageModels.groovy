@@ -1,10 +1,9 @@
 package org.peft4j.cli
 
-import com.fasterxml.jackson.databind.JsonNode
-import com.fasterxml.jackson.databind.ObjectMapper
 import org.peft4j.data.CausalLmTokenizer
-import org.peft4j.models.CausalLm
-import org.peft4j.models.CausalLms
+import org.peft4j.models.core.CausalLm
+import org.peft4j.models.Registry
+import org.peft4j.models.core.Task
 import org.peft4j.nn.Module
 import org.peft4j.config.ConfigException
 import org.peft4j.peft.lora.AdapterFiles
@@ -46,7 +45,7 @@ final class LanguageModels {
         }
         CausalLm lm
         try {
-            lm = CausalLms.fromPretrained(modelDir)
+            lm = Registry.load(modelDir, Task.CAUSAL_LM)
         } catch (IllegalArgumentException e) {
             throw new UserError(e.message)
         }
@@ -68,13 +67,6 @@ final class LanguageModels {
 
     /** config.json's eos_token_id (a number or a list of them): decoding stops there, as in transformers. */
     static Set<Integer> eosTokenIds(Path modelDir) {
-        JsonNode eos = new ObjectMapper().readTree(modelDir.resolve('config.json').toFile()).path('eos_token_id')
-        Set<Integer> ids = new LinkedHashSet<>()
-        if (eos.isIntegralNumber()) {
-            ids << eos.asInt()
-        } else if (eos.isArray()) {
-            eos.each { if (it.isIntegralNumber()) ids << it.asInt() }
-        }
-        ids
+        new LinkedHashSet<>(Registry.config(modelDir).eosTokenIds())
     }
 }

@@ -1,6 +1,7 @@
 package org.peft4j.cli
 
-import org.peft4j.models.CausalLms
+import org.peft4j.models.Registry
+import org.peft4j.models.core.Task
 import org.peft4j.peft.lora.MergedDecoder
 import org.peft4j.peft.lora.MergedExport
 import picocli.CommandLine.Command
@@ -77,7 +78,6 @@ class MergeCommand implements Callable<Integer> {
     }
 
     private static boolean isDecoder(Path modelDir) {
-        String type = CausalLms.modelType(modelDir)
-        CausalLms.LLAMA_TYPES.contains(type) || CausalLms.GPT2_TYPE == type
+        Registry.builds(modelDir, Task.Kind.CAUSAL_LM)
     }
 }

@@ -5,7 +5,7 @@ import ai.djl.ndarray.NDManager
 import groovy.json.JsonOutput
 import org.peft4j.data.CausalLmTokenizer
 import org.peft4j.io.AtomicFiles
-import org.peft4j.models.CausalLm
+import org.peft4j.models.core.CausalLm
 import org.peft4j.models.CausalLmLoss
 import org.peft4j.tensor.Backend
 import org.peft4j.tensor.StepScope

@@ -3,7 +3,9 @@ package org.peft4j.cli
 import ai.djl.ndarray.NDManager
 import groovy.json.JsonSlurper
 import org.peft4j.data.CausalLmTokenizer
-import org.peft4j.models.llama.LlamaForCausalLM
+import org.peft4j.models.Registry
+import org.peft4j.models.core.DecoderForCausalLM
+import org.peft4j.models.core.Task
 import org.peft4j.tensor.Backend
 import org.peft4j.tensor.StepScope
 import spock.lang.Shared
@@ -29,7 +31,7 @@ class CausalLmCommandsSpec extends Specification {
 
     /** Greedy decoding the slow, obvious way: a full forward per step, argmax of the last position. */
     private String greedyByHand(String prompt, int n) {
-        LlamaForCausalLM lm = LlamaForCausalLM.fromPretrained(model)
+        DecoderForCausalLM lm = ((DecoderForCausalLM) Registry.load(model, Task.CAUSAL_LM))
         NDManager m = Backend.get().manager()
         CausalLmTokenizer tok = CausalLmTokenizer.load(model)
         try {

@@ -3,8 +3,9 @@ package org.peft4j.cli
 import ai.djl.ndarray.NDManager
 import ai.djl.ndarray.types.DataType
 import org.peft4j.io.SafeTensors
-import org.peft4j.models.CausalLm
-import org.peft4j.models.CausalLms
+import org.peft4j.models.core.CausalLm
+import org.peft4j.models.Registry
+import org.peft4j.models.core.Task
 import org.peft4j.nn.Module
 import org.peft4j.nn.Parameter
 import org.peft4j.peft.adalora.AdaLoraConfig
@@ -40,13 +41,13 @@ class DecoderMergeCliSpec extends Specification {
         Backend.get().seed(23)
         model = TinyCausalLmDir.write(dir.resolve('tiny'), 5)
 
-        Module lm = (Module) CausalLms.fromPretrained(model)
+        Module lm = (Module) Registry.load(model, Task.CAUSAL_LM)
         def l = LoraInjector.inject(lm, LoraConfig.builder().r(2).alpha(4).targets('q_proj', 'v_proj', 'down_proj').build(), m())
         l.layers().values().each { randomize(it.loraB().weight()) }
         lora = dir.resolve('lora')
         AdapterFiles.save(l, lora, 'CAUSAL_LM', model.toString())
 
-        Module lm2 = (Module) CausalLms.fromPretrained(model)
+        Module lm2 = (Module) Registry.load(model, Task.CAUSAL_LM)
         def a = AdaLoraInjector.inject(lm2, AdaLoraConfig.builder().initR(3).targetR(2).alpha(6).tinit(1).tfinal(1)
                 .deltaT(1).totalSteps(10).targets(['q_proj', 'o_proj', 'up_proj']).build(), m())
         a.layers().values().each { layer -> [layer.loraA(), layer.loraB(), layer.loraE()].each { randomize(it) } }
@@ -60,7 +61,7 @@ class DecoderMergeCliSpec extends Specification {
 
     /** Base + adapter with the adapter branch beside each layer, the reference a merge must reproduce. */
     float[] adapterLogits(Path adapter) {
-        Module lm = (Module) CausalLms.fromPretrained(model)
+        Module lm = (Module) Registry.load(model, Task.CAUSAL_LM)
         adapter.fileName.toString() == 'adalora' ? AdaLoraFiles.load(adapter, lm, m()) : AdapterFiles.load(adapter, lm)
         lm.train(false)
         logits((CausalLm) lm)
@@ -92,8 +93,8 @@ class DecoderMergeCliSpec extends Specification {
         Files.readString(out.resolve('tokenizer.json')) == Files.readString(model.resolve('tokenizer.json'))
 
         and: 'the adapter matters, and the merged directory gives what base + adapter gives'
-        float[] merged = logits(CausalLms.fromPretrained(out))
-        !close(logits(CausalLms.fromPretrained(model)), merged)
+        float[] merged = logits(Registry.load(out, Task.CAUSAL_LM))
+        !close(logits(Registry.load(model, Task.CAUSAL_LM)), merged)
         close(merged, adapterLogits(adapter))
 
         where:

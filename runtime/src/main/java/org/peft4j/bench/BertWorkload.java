@@ -4,7 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import org.peft4j.models.bert.BertConfig;
+import org.peft4j.models.core.BertConfig;
 import org.peft4j.models.bert.BertForSequenceClassification;
 import org.peft4j.nn.Module;
 

@@ -5,8 +5,8 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import org.peft4j.models.CausalLmLoss;
-import org.peft4j.models.llama.LlamaConfig;
-import org.peft4j.models.llama.LlamaForCausalLM;
+import org.peft4j.models.core.DecoderConfig;
+import org.peft4j.models.core.DecoderForCausalLM;
 import org.peft4j.nn.Module;
 import org.peft4j.nn.Parameter;
 
@@ -24,17 +24,16 @@ public final class LlamaWorkload implements Workload {
     public static final String NAME = "llama-small";
 
     /** 4 layers of width 256, 8 query heads sharing 4 key/value heads, vocabulary 8192, untied head. */
-    public static final LlamaConfig SMALL = new LlamaConfig(LlamaConfig.ModelType.LLAMA, 256, 688, 4, 8, 4, 32, 1e-5,
-            10000, null, 8192, 512, false, false, false);
+    public static final DecoderConfig SMALL = DecoderConfig.llama(256, 688, 4, 8, 4, 32, 1e-5, 10000, 8192, 512, false);
 
-    private final LlamaConfig config;
+    private final DecoderConfig config;
     private final int batch;
     private final int seqLen;
     private final NDManager manager;
     private final NDArray inputIds;
     private final NDArray attentionMask;
 
-    public LlamaWorkload(LlamaConfig config, int batch, int seqLen, NDManager manager) {
+    public LlamaWorkload(DecoderConfig config, int batch, int seqLen, NDManager manager) {
         if (seqLen > config.maxPositionEmbeddings()) {
             throw new IllegalArgumentException("--seq " + seqLen + " exceeds the small Llama's "
                     + config.maxPositionEmbeddings() + " positions");
@@ -62,7 +61,7 @@ public final class LlamaWorkload implements Workload {
     /** Matrices ~ Normal(0, 0.02) from a fixed seed (as HF's initializer_range), norms at one. */
     @Override
     public Module newModel() {
-        LlamaForCausalLM lm = new LlamaForCausalLM(manager, config);
+        DecoderForCausalLM lm = new DecoderForCausalLM(manager, config);
         Random rnd = new Random(42);
         for (Parameter p : lm.namedParameters().values()) {
             Shape shape = p.value().getShape();
@@ -80,12 +79,12 @@ public final class LlamaWorkload implements Workload {
     /** Next-token cross-entropy on every position (the labels are the inputs, shifted inside the loss). */
     @Override
     public NDArray loss(Module model) {
-        return CausalLmLoss.loss(((LlamaForCausalLM) model).forward(inputIds, attentionMask), inputIds);
+        return CausalLmLoss.loss(((DecoderForCausalLM) model).forward(inputIds, attentionMask), inputIds);
     }
 
     @Override
     public void infer(Module model) {
-        ((LlamaForCausalLM) model).forward(inputIds, attentionMask).get(0, 0, 0).getFloat();
+        ((DecoderForCausalLM) model).forward(inputIds, attentionMask).get(0, 0, 0).getFloat();
     }
 
     @Override

@@ -2,16 +2,14 @@ package org.peft4j.embedding;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.index.NDIndex;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import org.peft4j.models.Pooling;
-import org.peft4j.models.WeightLoader;
-import org.peft4j.models.bert.BertModel;
-import org.peft4j.models.roberta.RobertaModel;
+import org.peft4j.models.Registry;
+import org.peft4j.models.core.Pooling;
+import org.peft4j.models.core.Task;
+import org.peft4j.models.core.TokenEncoder;
 import org.peft4j.nn.Module;
 import org.peft4j.tensor.Precision;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
@@ -38,26 +36,14 @@ public final class SentenceEncoder {
         this.maxLength = maxLength;
     }
 
-    public static SentenceEncoder of(BertModel bert, PoolingMode pooling) {
-        return new SentenceEncoder(bert, bert::forward, pooling, bert.config().maxPositionEmbeddings());
+    /** An encoder model (a Module) with its pooling. */
+    public static SentenceEncoder of(TokenEncoder encoder, PoolingMode pooling) {
+        return new SentenceEncoder((Module) encoder, encoder::forward, pooling, encoder.maxLength());
     }
 
-    public static SentenceEncoder of(RobertaModel roberta, PoolingMode pooling) {
-        return new SentenceEncoder(roberta, roberta::forward, pooling, roberta.maxLength());
-    }
-
-    /**
-     * Loads a Hugging Face directory: {@code model_type} "bert" as {@link BertModel}, "roberta" or
-     * "xlm-roberta" as {@link RobertaModel}.
-     */
+    /** Loads the encoder of a Hugging Face directory of any family that builds one (BERT, RoBERTa, XLM-R). */
     public static SentenceEncoder load(Path dir, PoolingMode pooling) throws IOException {
-        Path config = WeightLoader.requireFile(dir, "config.json", "the model configuration");
-        var type = new ObjectMapper().readTree(Files.readString(config)).path("model_type");
-        String modelType = type.isTextual() ? type.textValue() : "bert";
-        if (RobertaModel.MODEL_TYPES.contains(modelType)) {
-            return of(RobertaModel.fromPretrained(dir), pooling);
-        }
-        return of(BertModel.fromPretrained(dir), pooling);
+        return of(Registry.load(dir, Task.ENCODER), pooling);
     }
 
     /** The module tree (adapters are injected here; its parameter paths are the checkpoint's). */

@@ -4,8 +4,8 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import org.peft4j.data.CausalLmTokenizer;
-import org.peft4j.models.CausalLm;
-import org.peft4j.models.KvCache;
+import org.peft4j.models.core.CausalLm;
+import org.peft4j.models.core.KvCache;
 import org.peft4j.nn.Module;
 
 import java.util.Arrays;

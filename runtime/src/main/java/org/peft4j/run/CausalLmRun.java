@@ -15,9 +15,10 @@ import org.peft4j.data.DataConfig;
 import org.peft4j.data.TextFormat;
 import org.peft4j.generate.GenerationConfig;
 import org.peft4j.generate.Generator;
-import org.peft4j.models.CausalLm;
+import org.peft4j.models.core.CausalLm;
 import org.peft4j.models.CausalLmLoss;
-import org.peft4j.models.CausalLms;
+import org.peft4j.models.Registry;
+import org.peft4j.models.core.Task;
 import org.peft4j.models.ModelInit;
 import org.peft4j.nn.Module;
 import org.peft4j.tensor.StepScope;
@@ -64,8 +65,8 @@ final class CausalLmRun implements TaskRun<CausalLmBatch> {
         this.manager = manager;
         CausalLmOptions options = config.causalLm();
         try {
-            this.lm = config.model().init() == ModelInit.RANDOM ? CausalLms.randomInit(modelDir, seed)
-                    : CausalLms.fromPretrained(modelDir);
+            this.lm = config.model().init() == ModelInit.RANDOM ? Registry.random(modelDir, Task.CAUSAL_LM, seed)
+                    : Registry.load(modelDir, Task.CAUSAL_LM);
         } catch (IllegalArgumentException e) {
             throw new ConfigException(List.of(e.getMessage()));
         }

@@ -6,7 +6,9 @@ import org.peft4j.data.Batches;
 import org.peft4j.data.ClassificationDataset;
 import org.peft4j.data.OnBadLine;
 import org.peft4j.data.Tokenizer;
-import org.peft4j.models.bert.BertForSequenceClassification;
+import org.peft4j.models.Registry;
+import org.peft4j.models.core.SequenceClassifier;
+import org.peft4j.models.core.Task;
 import org.peft4j.nn.Module;
 import org.peft4j.train.TrainingData;
 import org.peft4j.train.TrainingObjective;
@@ -22,7 +24,7 @@ import java.util.Map;
 /** Sequence classification with a BERT-style encoder and a new {@code classifier} head. */
 final class ClassificationRun implements TaskRun<Batch> {
 
-    private final BertForSequenceClassification model;
+    private final SequenceClassifier model;
     private final Tokenizer tokenizer;
     private final ClassificationDataset train;
     private final ClassificationDataset valid;
@@ -32,7 +34,7 @@ final class ClassificationRun implements TaskRun<Batch> {
     /** Loads the encoder with a head initialised from the engine's current seed, then tokenizes the data. */
     ClassificationRun(RunConfig config, Path modelDir, NDManager manager, long seed,
                       org.peft4j.train.TrainingListener listener) throws IOException {
-        this.model = BertForSequenceClassification.fromPretrained(modelDir, config.model().labels().size(), seed);
+        this.model = Registry.load(modelDir, Task.sequenceClassification(config.model().labels().size(), seed));
         listener.onPhase("tokenizing data");
         this.tokenizer = Tokenizer.load(modelDir, config.data().maxLength());
         List<String> labels = config.model().labels();
@@ -46,7 +48,7 @@ final class ClassificationRun implements TaskRun<Batch> {
 
     @Override
     public Module model() {
-        return model;
+        return (Module) model;
     }
 
     @Override
@@ -107,7 +109,7 @@ final class ClassificationRun implements TaskRun<Batch> {
     /** The weights alone, beside where an adapter would go (as before tasks were pluggable). */
     @Override
     public Path saveFull(Path runDir, Path adapterDir) throws IOException {
-        FullWeights.save(model, adapterDir);
+        FullWeights.save((Module) model, adapterDir);
         return adapterDir;
     }
 

@@ -5,7 +5,8 @@ import ai.djl.ndarray.NDManager;
 import org.peft4j.data.Batch;
 import org.peft4j.data.Batches;
 import org.peft4j.data.ClassificationDataset;
-import org.peft4j.models.bert.BertForSequenceClassification;
+import org.peft4j.models.core.SequenceClassifier;
+import org.peft4j.nn.Module;
 import org.peft4j.tensor.StepScope;
 import org.peft4j.train.ClassificationMetrics;
 import org.peft4j.train.TrainingObjective;
@@ -15,10 +16,10 @@ import java.util.Map;
 /** Sequence classification: cross-entropy for training, accuracy / F1 / loss for evaluation. */
 public final class ClassificationTask implements TrainingObjective<Batch> {
 
-    private final BertForSequenceClassification model;
+    private final SequenceClassifier model;
     private final NDManager manager;
 
-    public ClassificationTask(BertForSequenceClassification model, NDManager manager) {
+    public ClassificationTask(SequenceClassifier model, NDManager manager) {
         this.model = model;
         this.manager = manager;
     }
@@ -36,8 +37,9 @@ public final class ClassificationTask implements TrainingObjective<Batch> {
 
     /** Metrics over a whole split, in file order, without an autograd graph and with dropout off. */
     public Map<String, Double> evaluate(ClassificationDataset data, int batchSize) {
-        boolean wasTraining = model.isTraining();
-        model.train(false);
+        Module module = (Module) model;
+        boolean wasTraining = module.isTraining();
+        module.train(false);
         int[] predicted = new int[data.size()];
         int[] gold = new int[data.size()];
         double lossSum = 0;
@@ -57,7 +59,7 @@ public final class ClassificationTask implements TrainingObjective<Batch> {
                 }
             }
         } finally {
-            model.train(wasTraining);
+            module.train(wasTraining);
         }
         Map<String, Double> m = ClassificationMetrics.compute(predicted, gold, data.labels().size());
         m.put("loss", data.size() == 0 ? 0 : lossSum / data.size());

@@ -14,9 +14,11 @@ import org.peft4j.data.DataFileException;
 import org.peft4j.data.LabeledText;
 import org.peft4j.data.Tokenizer;
 import org.peft4j.io.AtomicFiles;
-import org.peft4j.models.WeightLoader;
-import org.peft4j.models.bert.BertConfig;
-import org.peft4j.models.bert.BertForSequenceClassification;
+import org.peft4j.models.Registry;
+import org.peft4j.models.core.ModelConfig;
+import org.peft4j.models.core.SequenceClassifier;
+import org.peft4j.models.core.Task;
+import org.peft4j.nn.Module;
 import org.peft4j.peft.lora.AdapterFiles;
 import org.peft4j.peft.lora.TrainedHead;
 import org.peft4j.tensor.Backend;
@@ -46,12 +48,12 @@ public final class Predictor implements AutoCloseable {
     private static final int CHUNK = 1024;
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    private final BertForSequenceClassification model;
+    private final SequenceClassifier model;
     private final Tokenizer tokenizer;
     private final List<String> labels;
     private final NDManager manager;
 
-    private Predictor(BertForSequenceClassification model, Tokenizer tokenizer, List<String> labels, NDManager manager) {
+    private Predictor(SequenceClassifier model, Tokenizer tokenizer, List<String> labels, NDManager manager) {
         this.model = model;
         this.tokenizer = tokenizer;
         this.labels = List.copyOf(labels);
@@ -71,8 +73,7 @@ public final class Predictor implements AutoCloseable {
      *                                  the model nor the adapter holds a trained classifier
      */
     public static Predictor open(Path modelDir, Path adapterDir, List<String> labels, int maxLength) throws IOException {
-        BertConfig config = BertConfig.read(WeightLoader.requireFile(modelDir, "config.json", "the model configuration"));
-        WeightLoader.requireFile(modelDir, "model.safetensors", "the weights (model.safetensors)");
+        ModelConfig config = Registry.config(modelDir);
         OptionalInt rows = TrainedHead.rows(modelDir, adapterDir);
         if (rows.isEmpty()) {
             throw new IllegalArgumentException("neither " + modelDir + (adapterDir == null ? "" : " nor " + adapterDir)
@@ -80,16 +81,16 @@ public final class Predictor implements AutoCloseable {
                     + " give the adapter of a run trained with modulesToSave 'classifier', or its merged export");
         }
         List<String> names = labelNames(labels, configLabels(modelDir), rows.getAsInt());
-        int length = maxLength > 0 ? maxLength : Math.min(512, config.maxPositionEmbeddings());
+        int length = maxLength > 0 ? maxLength : Math.min(512, config.maxPositions());
 
         NDManager manager = Backend.get().manager();
-        BertForSequenceClassification model = BertForSequenceClassification.fromPretrained(modelDir, names.size(), 0);
+        SequenceClassifier model = Registry.load(modelDir, Task.sequenceClassification(names.size(), 0));
         try {
             if (adapterDir != null) {
-                AdapterFiles.load(adapterDir, model, manager);
+                AdapterFiles.load(adapterDir, (Module) model, manager);
             }
-            model.setTrainable(false);
-            model.train(false);
+            ((Module) model).setTrainable(false);
+            ((Module) model).train(false);
             return new Predictor(model, Tokenizer.load(modelDir, length), names, manager);
         } catch (IOException | RuntimeException e) {
             free(model);
@@ -245,8 +246,8 @@ public final class Predictor implements AutoCloseable {
         return names;
     }
 
-    private static void free(BertForSequenceClassification model) {
-        model.namedParameters().values().forEach(p -> p.value().close());
+    private static void free(SequenceClassifier model) {
+        ((Module) model).namedParameters().values().forEach(p -> p.value().close());
     }
 
     /** Frees the model's parameters and the tokenizer. */

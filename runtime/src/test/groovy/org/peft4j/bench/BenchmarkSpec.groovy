@@ -1,6 +1,6 @@
 package org.peft4j.bench
 
-import org.peft4j.models.llama.LlamaConfig
+import org.peft4j.models.core.DecoderConfig
 import org.peft4j.tensor.Backend
 import spock.lang.Specification
 import spock.lang.TempDir
@@ -14,8 +14,7 @@ class BenchmarkSpec extends Specification {
     Path tmp
 
     // a Llama small enough that a round of every case takes well under a second
-    static final LlamaConfig TINY = new LlamaConfig(LlamaConfig.ModelType.LLAMA, 16, 32, 1, 2, 1, 8, 1e-5, 10000, null,
-            32, 16, false, false, false)
+    static final DecoderConfig TINY = DecoderConfig.llama(16, 32, 1, 2, 1, 8, 1e-5, 10000, 32, 16, false)
 
     def "percentiles interpolate between the sorted repeats"() {
         given:

@@ -2,8 +2,10 @@ package org.peft4j.generate
 
 import ai.djl.ndarray.NDManager
 import ai.djl.ndarray.types.DataType
-import org.peft4j.models.llama.LlamaConfig
-import org.peft4j.models.llama.LlamaForCausalLM
+import org.peft4j.models.core.DecoderConfig
+import org.peft4j.models.Registry
+import org.peft4j.models.core.DecoderForCausalLM
+import org.peft4j.models.core.Task
 import org.peft4j.tensor.Backend
 import spock.lang.Requires
 import spock.lang.Specification
@@ -28,9 +30,8 @@ class GenerationSpeedSpec extends Specification {
 
     def "greedy generation with the KV cache is faster than re-reading the sequence, and picks the same tokens"() {
         given: 'H 256, 6 layers, 8 heads (8 kv heads), SwiGLU 1024, vocab 8000 tied; N(0, 0.02) weights'
-        def config = new LlamaConfig(LlamaConfig.ModelType.LLAMA, 256, 1024, 6, 8, 8, 32, 1e-5, 10000, null, 8000, 512,
-                true, false, false)
-        def lm = new LlamaForCausalLM(m, config)
+        def config = DecoderConfig.llama(256, 1024, 6, 8, 8, 32, 1e-5, 10000, 8000, 512, true)
+        def lm = new DecoderForCausalLM(m, config)
         Backend.get().seed(1)
         lm.namedParameters().findAll { !it.key.contains('norm') }.each { name, p ->
             p.set(m.randomNormal(0, 0.02f, p.value().shape, DataType.FLOAT32))

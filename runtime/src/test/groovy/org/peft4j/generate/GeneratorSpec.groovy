@@ -2,7 +2,9 @@ package org.peft4j.generate
 
 import ai.djl.ndarray.NDManager
 import org.peft4j.data.CausalLmTokenizer
-import org.peft4j.models.llama.LlamaForCausalLM
+import org.peft4j.models.Registry
+import org.peft4j.models.core.DecoderForCausalLM
+import org.peft4j.models.core.Task
 import org.peft4j.models.llama.TinyLlama
 import org.peft4j.peft.lora.LoraConfig
 import org.peft4j.peft.lora.LoraInjector
@@ -23,7 +25,7 @@ class GeneratorSpec extends Specification {
     Path tmp
 
     @Shared
-    LlamaForCausalLM lm
+    DecoderForCausalLM lm
 
     @Shared
     @AutoCleanup

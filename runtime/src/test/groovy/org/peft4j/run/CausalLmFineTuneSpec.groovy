@@ -5,7 +5,8 @@ import org.peft4j.data.ChatTemplate
 import org.peft4j.data.DataConfig
 import org.peft4j.data.TextFormat
 import org.peft4j.io.SafeTensors
-import org.peft4j.models.CausalLms
+import org.peft4j.models.Registry
+import org.peft4j.models.core.Task
 import org.peft4j.models.ModelInit
 import org.peft4j.models.ModelSpec
 import org.peft4j.models.TaskType
@@ -76,7 +77,7 @@ class CausalLmFineTuneSpec extends Specification {
         when:
         Summary s = FineTune.run(config(null), new RunOptions(tmp.resolve('full'), null, false), TrainingListener.NONE)
         Path saved = tmp.resolve('full/model')
-        def reloaded = (Module) CausalLms.fromPretrained(saved)
+        def reloaded = (Module) Registry.load(saved, Task.CAUSAL_LM)
         def trained = SafeTensors.read(saved.resolve('model.safetensors'), Backend.get().manager())
 
         then:
@@ -90,7 +91,7 @@ class CausalLmFineTuneSpec extends Specification {
 
     def "random init draws N(0, 0.02²) for every linear and embedding weight and keeps the norms at one"() {
         when:
-        def lm = (Module) CausalLms.randomInit(modelDir, 7)
+        def lm = (Module) Registry.random(modelDir, Task.CAUSAL_LM, 7)
         float[] q = lm.namedParameters()['model.layers.1.self_attn.q_proj.weight'].value().toFloatArray()
         double mean = q.sum() / q.length
         double std = Math.sqrt(q.collect { (it - mean) * (it - mean) }.sum() / q.length)

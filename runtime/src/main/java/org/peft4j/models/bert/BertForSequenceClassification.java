@@ -3,13 +3,13 @@ package org.peft4j.models.bert;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
-import org.peft4j.io.SafeTensors;
-import org.peft4j.models.Pooling;
-import org.peft4j.models.WeightLoader;
+import org.peft4j.models.core.BertConfig;
+import org.peft4j.models.core.Pooling;
+import org.peft4j.models.core.SequenceClassifier;
+import org.peft4j.models.core.Task;
 import org.peft4j.nn.Dropout;
 import org.peft4j.nn.Linear;
 import org.peft4j.nn.Module;
-import org.peft4j.tensor.Backend;
 
 import java.io.IOException;
 import java.nio.file.Path;
@@ -20,11 +20,11 @@ import java.util.Random;
  * {@code bert}, {@code dropout}, {@code classifier}. Mean pooling rather than HF's CLS pooler on
  * purpose: MiniLM was trained as a mean-pooled sentence encoder, so its mean is the meaningful vector.
  */
-public final class BertForSequenceClassification extends Module {
+public final class BertForSequenceClassification extends Module implements SequenceClassifier {
 
     private final int numLabels;
 
-    /** A model with placeholder weights; see {@link #fromPretrained}. */
+    /** A model with placeholder weights. */
     public BertForSequenceClassification(NDManager manager, BertConfig config, int numLabels) {
         if (numLabels < 1) {
             throw new IllegalArgumentException("numLabels = " + numLabels + " must be >= 1");
@@ -39,6 +39,7 @@ public final class BertForSequenceClassification extends Module {
         return (BertModel) child("bert");
     }
 
+    @Override
     public int numLabels() {
         return numLabels;
     }
@@ -49,26 +50,14 @@ public final class BertForSequenceClassification extends Module {
      * starts as Normal(0, initializer_range) weights drawn from {@code seed} and a zero bias.
      */
     public static BertForSequenceClassification fromPretrained(Path dir, int numLabels, long seed) throws IOException {
-        BertConfig config = BertConfig.read(WeightLoader.requireFile(dir, "config.json", "the model configuration"));
-        Path weights = WeightLoader.requireFile(dir, "model.safetensors", "the weights (model.safetensors)");
-        NDManager manager = Backend.get().manager();
-        BertForSequenceClassification model = new BertForSequenceClassification(manager, config, numLabels);
-
-        boolean hasHead = SafeTensors.header(weights).keySet().stream().anyMatch(n -> n.startsWith("classifier."));
-        WeightLoader.load(model, weights,
-                name -> name.startsWith("classifier.") ? name : BertModel.checkpointToPath(name, "bert."),
-                path -> !hasHead && path.startsWith("classifier."), manager);
-        if (!hasHead) {
-            model.initClassifier(manager, config.initializerRange(), seed);
-        }
-        return model;
+        return (BertForSequenceClassification) BertFamily.INSTANCE.load(dir, Task.sequenceClassification(numLabels, seed));
     }
 
     /**
      * Draws the weights in Java from {@code seed}, so the start is the same on every device and
      * does not depend on, or disturb, libtorch's global generator.
      */
-    private void initClassifier(NDManager manager, double std, long seed) {
+    void initClassifier(NDManager manager, double std, long seed) {
         Linear classifier = (Linear) child("classifier");
         Shape shape = classifier.weight().value().getShape();
         Random random = new Random(seed);
@@ -90,12 +79,7 @@ public final class BertForSequenceClassification extends Module {
         return Pooling.meanPool(hidden, attentionMask);                          // (B, H)
     }
 
-    /**
-     * @param inputIds      (B, T) token ids
-     * @param attentionMask (B, T), 1 for real tokens and 0 for padding; null when nothing is padded
-     * @param tokenTypeIds  (B, T) segment ids, or null for all zeros
-     * @return (B, numLabels) logits
-     */
+    @Override
     public NDArray forward(NDArray inputIds, NDArray attentionMask, NDArray tokenTypeIds) {
         NDArray pooled = embed(inputIds, attentionMask, tokenTypeIds);           // (B, H)
         pooled = ((Dropout) child("dropout")).forward(pooled);

@@ -1,6 +1,8 @@
 package org.peft4j.models.gpt2;
 
-import org.peft4j.models.ConfigFields;
+import org.peft4j.models.core.CommonFields;
+import org.peft4j.models.core.ConfigFields;
+import org.peft4j.models.core.ModelConfig;
 
 import java.io.IOException;
 import java.nio.file.Path;
@@ -21,13 +23,43 @@ import java.util.List;
  * @param residPdrop   dropout on sub-layer outputs
  * @param embdPdrop    dropout on the embeddings
  * @param attnPdrop    dropout on attention probabilities
+ * @param common       the fields every config carries
  */
 public record GPT2Config(int nEmbd, int nLayer, int nHead, int nInner, int nPositions, int vocabSize,
-                         double layerNormEps, double residPdrop, double embdPdrop, double attnPdrop) {
+                         double layerNormEps, double residPdrop, double embdPdrop, double attnPdrop,
+                         CommonFields common) implements ModelConfig {
 
     public GPT2Config {
-        org.peft4j.config.ConfigException.throwIfAny(problems(nEmbd, nLayer, nHead, nInner, nPositions, vocabSize,
-                layerNormEps, residPdrop, embdPdrop, attnPdrop));
+        List<String> p = problems(nEmbd, nLayer, nHead, nInner, nPositions, vocabSize, layerNormEps, residPdrop,
+                embdPdrop, attnPdrop);
+        if (!p.isEmpty()) {
+            throw new IllegalArgumentException(String.join("; ", p));
+        }
+    }
+
+    @Override
+    public int hiddenSize() {
+        return nEmbd;
+    }
+
+    @Override
+    public int numLayers() {
+        return nLayer;
+    }
+
+    @Override
+    public int numHeads() {
+        return nHead;
+    }
+
+    @Override
+    public int maxPositions() {
+        return nPositions;
+    }
+
+    @Override
+    public long embeddingParameters() {
+        return (long) nEmbd * (vocabSize + nPositions);
     }
 
     public int headSize() {
@@ -37,7 +69,8 @@ public record GPT2Config(int nEmbd, int nLayer, int nHead, int nInner, int nPosi
     /** Reads a Hugging Face {@code config.json}; defaults are transformers' GPT2Config. */
     public static GPT2Config read(Path file) throws IOException {
         ConfigFields f = ConfigFields.read(file, "GPT-2");
-        String type = f.string("model_type", null);
+        CommonFields common = CommonFields.read(f, null);
+        String type = common.modelType();
         if (!"gpt2".equals(type)) {
             f.problem("model_type = " + (type == null ? "(missing)" : "'" + type + "'")
                     + " is not supported by the GPT-2 loader; valid: 'gpt2'");
@@ -66,7 +99,7 @@ public record GPT2Config(int nEmbd, int nLayer, int nHead, int nInner, int nPosi
         double attn = f.number("attn_pdrop", 0.1);
         f.throwIfAny(f.hasProblems() ? List.of()
                 : problems(h, layers, heads, inner, positions, vocab, eps, resid, embd, attn));
-        return new GPT2Config(h, layers, heads, inner, positions, vocab, eps, resid, embd, attn);
+        return new GPT2Config(h, layers, heads, inner, positions, vocab, eps, resid, embd, attn, common);
     }
 
     private static List<String> problems(int h, int layers, int heads, int inner, int positions, int vocab, double eps,

@@ -2,12 +2,10 @@ package org.peft4j.models.gpt2;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import org.peft4j.models.CausalLm;
-import org.peft4j.models.CheckpointFiles;
-import org.peft4j.models.KvCache;
-import org.peft4j.models.WeightLoader;
+import org.peft4j.models.core.CausalLm;
+import org.peft4j.models.core.KvCache;
+import org.peft4j.models.core.Task;
 import org.peft4j.nn.Module;
-import org.peft4j.tensor.Backend;
 import org.peft4j.tensor.Functional;
 import org.peft4j.tensor.Precision;
 
@@ -36,24 +34,11 @@ public final class GPT2LMHeadModel extends Module implements CausalLm {
     }
 
     /**
-     * Loads a Hugging Face GPT-2 directory: names with or without the {@code transformer.} prefix
-     * (the hub's {@code gpt2} has none), single or sharded safetensors; the causal-mask buffers
-     * ({@code attn.bias}, {@code attn.masked_bias}) and a stored copy of the tied head are not used.
+     * Loads a Hugging Face GPT-2 directory: names with or without the {@code transformer.} prefix,
+     * single or sharded safetensors.
      */
     public static GPT2LMHeadModel fromPretrained(Path dir) throws IOException {
-        GPT2Config config = GPT2Config.read(WeightLoader.requireFile(dir, "config.json", "the model configuration"));
-        CheckpointFiles weights = CheckpointFiles.open(dir);
-        NDManager manager = Backend.get().manager();
-        GPT2LMHeadModel lm = new GPT2LMHeadModel(manager, config);
-        WeightLoader.load(lm, weights, GPT2LMHeadModel::checkpointToPath, path -> false, manager);
-        return lm;
-    }
-
-    static String checkpointToPath(String name) {
-        if (name.equals("lm_head.weight") || name.endsWith(".attn.bias") || name.endsWith(".attn.masked_bias")) {
-            return null;
-        }
-        return name.startsWith("transformer.") ? name : "transformer." + name;
+        return (GPT2LMHeadModel) GPT2Family.INSTANCE.load(dir, Task.CAUSAL_LM);
     }
 
     @Override

@@ -3,14 +3,15 @@ package org.peft4j.models.gpt2;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
-import org.peft4j.models.CausalMask;
-import org.peft4j.models.KvCache;
+import org.peft4j.models.core.AttentionContext;
+import org.peft4j.models.core.KvCache;
+import org.peft4j.models.core.LayerStack;
+import org.peft4j.models.core.Masks;
 import org.peft4j.nn.Dropout;
 import org.peft4j.nn.Embedding;
 import org.peft4j.nn.LayerNorm;
 import org.peft4j.nn.Module;
 import org.peft4j.nn.ModuleList;
-import org.peft4j.tensor.ActivationCheckpoints;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -41,7 +42,7 @@ public final class GPT2Model extends Module {
         return (Embedding) child("wte");
     }
 
-    /** As {@link org.peft4j.models.CausalLm#forward}, returning (B, T, H) after ln_f. */
+    /** As {@link org.peft4j.models.core.CausalLm#forward}, returning (B, T, H) after ln_f. */
     public NDArray forward(NDArray inputIds, NDArray attentionMask, NDArray positionIds, KvCache cache) {
         long t = inputIds.getShape().get(1);
         long past = cache == null ? 0 : cache.length();
@@ -50,22 +51,14 @@ public final class GPT2Model extends Module {
                     + config.nPositions() + "; truncate the input (data maxLength)");
         }
         NDManager m = inputIds.getManager();
-        NDArray positions = positionIds != null ? positionIds : CausalMask.positions(m, attentionMask, past, t);
+        NDArray positions = positionIds != null ? positionIds : Masks.positions(m, attentionMask, past, t);
         NDArray x = wte().forward(inputIds)                                              // (B, T, H)
                 .add(((Embedding) child("wpe")).forward(positions));                     // + (B|1, T, H)
         x = ((Dropout) child("drop")).forward(x);
-        NDArray mask = CausalMask.additive(m, attentionMask, past, t, DataType.FLOAT32); // (B|1, 1, T, S)
-        boolean embeddingsTrain = wte().trainableParameterCount() + child("wpe").trainableParameterCount() > 0;
-        for (int i = 0; i < blocks.size(); i++) {
-            GPT2Block block = blocks.get(i);
-            if (cache == null) {
-                // training: the block may be checkpointed (a cache is filled once, so it is never re-run)
-                x = ActivationCheckpoints.run(h -> block.forward(h, mask, null), x, embeddingsTrain,
-                        i == blocks.size() - 1);
-            } else {
-                x = block.forward(x, mask, cache);
-            }
-        }
+        AttentionContext ctx = new AttentionContext(Masks.causal(m, attentionMask, past, t, 0, DataType.FLOAT32),
+                null, null, null, cache);                                                // mask: (B|1, 1, T, S)
+        x = LayerStack.forward(blocks, x, wte().trainableParameterCount() + child("wpe").trainableParameterCount() > 0,
+                cache != null, (block, h) -> block.forward(h, ctx));
         return ((LayerNorm) child("ln_f")).forward(x);
     }
 }

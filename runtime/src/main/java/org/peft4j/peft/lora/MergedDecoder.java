@@ -6,10 +6,11 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.peft4j.io.FileTrees;
 import org.peft4j.io.SafeTensors;
-import org.peft4j.models.CausalLm;
-import org.peft4j.models.CausalLms;
-import org.peft4j.models.CheckpointFiles;
-import org.peft4j.models.WeightLoader;
+import org.peft4j.models.core.CausalLm;
+import org.peft4j.models.Registry;
+import org.peft4j.models.core.Task;
+import org.peft4j.models.core.CheckpointFiles;
+import org.peft4j.models.core.WeightLoader;
 import org.peft4j.nn.Module;
 import org.peft4j.nn.Parameter;
 import org.peft4j.peft.adalora.AdaLoraFiles;
@@ -28,9 +29,9 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * A decoder (Llama, Mistral, Qwen2 or GPT-2, see {@link CausalLms}) with a PEFT adapter folded into
+ * A decoder (Llama, Mistral, Qwen2 or GPT-2, see {@link Registry}) with a PEFT adapter folded into
  * its weights: loaded in memory for generation without an adapter branch, or written as a plain
- * Hugging Face directory that {@code transformers} and {@link CausalLms#fromPretrained} load as the
+ * Hugging Face directory that {@code transformers} and {@link Registry#load} load as the
  * base architecture.
  *
  * <p>The written {@code model.safetensors} carries exactly the base checkpoint's tensor names in
@@ -65,7 +66,7 @@ public final class MergedDecoder {
      */
     public static CausalLm load(Path modelDir, Path adapterDir) throws IOException {
         PeftType type = peftType(adapterDir);
-        CausalLm lm = CausalLms.fromPretrained(modelDir);
+        CausalLm lm = Registry.load(modelDir, Task.CAUSAL_LM);
         Module root = (Module) lm;
         try {
             foldIn(root, adapterDir, type, Backend.get().manager());

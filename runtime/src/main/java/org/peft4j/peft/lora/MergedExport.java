@@ -7,8 +7,10 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.peft4j.io.FileTrees;
 import org.peft4j.io.SafeTensors;
-import org.peft4j.models.WeightLoader;
+import org.peft4j.models.core.WeightLoader;
+import org.peft4j.models.Registry;
 import org.peft4j.models.bert.BertForSequenceClassification;
+import org.peft4j.models.core.Task;
 import org.peft4j.nn.Module;
 
 import java.io.IOException;
@@ -115,7 +117,7 @@ public final class MergedExport {
     private static void merge(Path modelDir, Path adapterDir, Path outDir, int numLabels, List<String> labels)
             throws IOException {
         checkTarget(outDir);
-        BertForSequenceClassification model = BertForSequenceClassification.fromPretrained(modelDir, numLabels, 0);
+        Module model = (Module) Registry.load(modelDir, Task.sequenceClassification(numLabels, 0));
         try {
             LoraModel lora = AdapterFiles.load(adapterDir, model);
             write(lora, modelDir, outDir, labels);

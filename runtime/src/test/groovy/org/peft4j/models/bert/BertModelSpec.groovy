@@ -3,6 +3,7 @@ package org.peft4j.models.bert
 import ai.djl.ndarray.NDArray
 import ai.djl.ndarray.NDManager
 import ai.djl.ndarray.NDScope
+import org.peft4j.models.core.BertConfig
 import org.peft4j.nn.LinearLayer
 import org.peft4j.nn.Module
 import org.peft4j.tensor.Backend

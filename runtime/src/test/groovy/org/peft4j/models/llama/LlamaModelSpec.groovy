@@ -3,8 +3,12 @@ package org.peft4j.models.llama
 import ai.djl.ndarray.NDArray
 import ai.djl.ndarray.NDManager
 import ai.djl.ndarray.types.Shape
-import org.peft4j.models.CausalMask
-import org.peft4j.models.KvCache
+import org.peft4j.models.core.Attention
+import org.peft4j.models.core.AttentionContext
+import org.peft4j.models.core.Masks
+import org.peft4j.models.core.RopeParameters
+import org.peft4j.models.core.RotaryEmbedding
+import org.peft4j.models.core.KvCache
 import org.peft4j.io.SafeTensors
 import org.peft4j.tensor.Backend
 import org.peft4j.tensor.StepScope
@@ -130,7 +134,7 @@ class LlamaModelSpec extends Specification {
         double theta = 100
         long[] positions = [0, 1, 5]
         double[][] x = [[0.5, -1, 2, 0.25, 1.5, -0.75], [1, 2, 3, 4, 5, 6], [-2, 0.5, 1, -1, 0.3, 0.9]]
-        def rope = new RotaryEmbedding(m, hs, theta, null)
+        def rope = new RotaryEmbedding(m, hs, RopeParameters.plain(theta, 64))
 
         when:
         float[] got
@@ -157,10 +161,10 @@ class LlamaModelSpec extends Specification {
         given:
         def dir = new TinyLlama(5, [rope_theta: 500000.0, rope_scaling: [rope_type: 'llama3', factor: 8.0,
                 low_freq_factor: 1.0, high_freq_factor: 4.0, original_max_position_embeddings: 8192]]).writeTo(tmp)
-        def config = LlamaConfig.read(dir.resolve('config.json'))
+        def config = LlamaFamily.INSTANCE.readConfig(dir.resolve('config.json'))
 
         when:
-        double[] got = RotaryEmbedding.inverseFrequencies(16, 500000.0, config.ropeScaling())
+        double[] got = config.rope().inverseFrequencies(16, 0)
 
         then: "the formula, written out: low frequencies / factor, high kept, the band between interpolated"
         double[] expected = (0..<8).collect { int i ->
@@ -176,15 +180,15 @@ class LlamaModelSpec extends Specification {
         expected[0] == 1d && expected[7] == 1 / Math.pow(500000.0, 14 / 16.0) / 8
         expected[4] != 1 / Math.pow(500000.0, 0.5) && expected[4] != 1 / Math.pow(500000.0, 0.5) / 8
         and: "the loaded model uses them"
-        LlamaForCausalLM.fromPretrained(dir).model().rotary().inverseFrequencies() ==
-                RotaryEmbedding.inverseFrequencies(4, 500000.0, config.ropeScaling())
+        TinyLlama.fromDir(dir).model().rotary().inverseFrequencies() ==
+                config.rope().inverseFrequencies(4, 0)
     }
 
     def "sharded and single-file checkpoints load to the same parameters"() {
         given:
         def tiny = new TinyLlama(6)
-        def single = LlamaForCausalLM.fromPretrained(tiny.writeTo(tmp.resolve('single')))
-        def sharded = LlamaForCausalLM.fromPretrained(tiny.writeTo(tmp.resolve('sharded'), 3))
+        def single = TinyLlama.fromDir(tiny.writeTo(tmp.resolve('single')))
+        def sharded = TinyLlama.fromDir(tiny.writeTo(tmp.resolve('sharded'), 3))
 
         expect:
         tmp.resolve('sharded/model-00003-of-00003.safetensors').toFile().exists()
@@ -200,7 +204,7 @@ class LlamaModelSpec extends Specification {
         writeBf16(tmp.resolve('model.safetensors'), tiny.tensors)
 
         when:
-        def lm = LlamaForCausalLM.fromPretrained(tmp)
+        def lm = TinyLlama.fromDir(tmp)
         float[] original = tiny.tensors['model.layers.1.mlp.up_proj.weight'][1]
         float[] loaded = flat(lm.namedParameters()['model.layers.1.mlp.up_proj.weight'].value())
 
@@ -235,7 +239,7 @@ class LlamaModelSpec extends Specification {
     def "attention with kv heads = heads equals plain multi-head attention computed by hand"() {
         given:
         def lm = TinyLlama.load(tmp, 7, [num_key_value_heads: TinyLlama.HEADS])
-        def attn = lm.model().module('layers.0.self_attn') as LlamaAttention
+        def attn = lm.model().module('layers.0.self_attn') as Attention
         int T = 5, H = TinyLlama.H, nh = TinyLlama.HEADS, hs = H.intdiv(nh)
         def random = new Random(70)
         double[][] x = (0..<T).collect { (0..<H).collect { random.nextGaussian() } as double[] } as double[][]
@@ -245,8 +249,8 @@ class LlamaModelSpec extends Specification {
         float[] got
         try (def s = new StepScope()) {
             def cs = lm.model().rotary().cosSin(m.arange(0, T, 1, ai.djl.ndarray.types.DataType.INT64).reshape(1, T))
-            def mask = CausalMask.additive(m, null, 0, T, ai.djl.ndarray.types.DataType.FLOAT32)
-            got = flat(attn.forward(m.create(x.collect { it as float[] } as float[][]).reshape(1, T, H), cs.get(0), cs.get(1), mask, null, 0))
+            def mask = Masks.causal(m, null, 0, T, 0, ai.djl.ndarray.types.DataType.FLOAT32)
+            got = flat(attn.forward(m.create(x.collect { it as float[] } as float[][]).reshape(1, T, H), new AttentionContext(mask, null, cs.get(0), cs.get(1), null), 0, false))
         }
 
         then:
@@ -267,7 +271,7 @@ class LlamaModelSpec extends Specification {
     def "grouped-query attention equals multi-head attention with each kv head repeated for its group"() {
         given:
         def tiny = new TinyLlama(8, [num_key_value_heads: 2])
-        def gqa = LlamaForCausalLM.fromPretrained(tiny.writeTo(tmp.resolve('gqa')))
+        def gqa = TinyLlama.fromDir(tiny.writeTo(tmp.resolve('gqa')))
         def mha = new TinyLlama(8, [num_key_value_heads: 2])
         mha.config.num_key_value_heads = 4
         int hs = TinyLlama.H.intdiv(TinyLlama.HEADS)
@@ -278,7 +282,7 @@ class LlamaModelSpec extends Specification {
             for (int g = 0; g < 2; g++) 2.times { rows.addAll((w as List).subList(g * hs * TinyLlama.H, (g + 1) * hs * TinyLlama.H)) }
             mha.tensors[name] = [[4 * hs, TinyLlama.H], rows as float[]]
         }
-        def full = LlamaForCausalLM.fromPretrained(mha.writeTo(tmp.resolve('mha')))
+        def full = TinyLlama.fromDir(mha.writeTo(tmp.resolve('mha')))
 
         expect:
         try (def s = new StepScope()) {
@@ -290,16 +294,16 @@ class LlamaModelSpec extends Specification {
     def "an unsupported config lists every problem with the file"() {
         given:
         def dir = new TinyLlama(9, [model_type: 'falcon', hidden_act: 'gelu', num_key_value_heads: 3,
-                rope_scaling: [type: 'yarn', factor: 4.0]]).writeTo(tmp)
+                rope_scaling: [type: 'longrope', factor: 4.0]]).writeTo(tmp)
 
         when:
-        LlamaConfig.read(dir.resolve('config.json'))
+        LlamaFamily.INSTANCE.readConfig(dir.resolve('config.json'))
 
         then:
         def e = thrown(org.peft4j.config.ConfigException)
         e.message.contains("model_type = 'falcon' is not supported")
         e.message.contains("hidden_act = 'gelu'")
-        e.message.contains("rope_scaling.rope_type = 'yarn'")
+        e.message.contains("rope_scaling.rope_type = 'longrope'")
     }
 
     /** y = x Wᵀ, W [out, in] flat. */

@@ -4,6 +4,8 @@ import ai.djl.engine.Engine
 import ai.djl.ndarray.NDManager
 import ai.djl.ndarray.types.DataType
 import org.peft4j.generate.GenerationConfig
+import org.peft4j.models.core.DecoderConfig
+import org.peft4j.models.core.DecoderForCausalLM
 import org.peft4j.generate.Generator
 import org.peft4j.models.CausalLmLoss
 import org.peft4j.peft.lora.LoraConfig
@@ -25,9 +27,8 @@ class LlamaThroughputSpec extends Specification {
 
     def "a 5M-parameter Llama trains LoRA and generates at a measured speed"() {
         given: "H 256, 4 layers, 8 heads / 4 kv heads, SwiGLU 688, vocab 8000, tied embeddings; N(0, 0.02) weights"
-        def config = new LlamaConfig(LlamaConfig.ModelType.LLAMA, 256, 688, 4, 8, 4, 32, 1e-5, 10000, null, 8000, 512,
-                true, false, false)
-        def lm = new LlamaForCausalLM(m, config)
+        def config = DecoderConfig.llama(256, 688, 4, 8, 4, 32, 1e-5, 10000, 8000, 512, true)
+        def lm = new DecoderForCausalLM(m, config)
         lm.namedParameters().findAll { !it.key.contains('norm') }.each { name, p ->
             p.set(m.randomNormal(0, 0.02f, p.value().shape, DataType.FLOAT32))
         }

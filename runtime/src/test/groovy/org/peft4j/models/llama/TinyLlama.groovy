@@ -5,6 +5,9 @@ import ai.djl.ndarray.NDManager
 import ai.djl.ndarray.types.Shape
 import com.fasterxml.jackson.databind.ObjectMapper
 import org.peft4j.io.SafeTensors
+import org.peft4j.models.Registry
+import org.peft4j.models.core.DecoderForCausalLM
+import org.peft4j.models.core.Task
 import org.peft4j.tensor.Backend
 
 import java.nio.file.Files
@@ -89,7 +92,12 @@ class TinyLlama {
     }
 
     /** A random model loaded back from a fresh directory. */
-    static LlamaForCausalLM load(Path dir, long seed, Map overrides = [:]) {
-        LlamaForCausalLM.fromPretrained(new TinyLlama(seed, overrides).writeTo(dir))
+    static DecoderForCausalLM load(Path dir, long seed, Map overrides = [:]) {
+        fromDir(new TinyLlama(seed, overrides).writeTo(dir))
+    }
+
+    /** A Llama-family directory loaded through the registry. */
+    static DecoderForCausalLM fromDir(Path dir) {
+        (DecoderForCausalLM) Registry.load(dir, Task.CAUSAL_LM)
     }
 }

@@ -1,5 +1,6 @@
 package org.peft4j.models.roberta
 
+import org.peft4j.models.core.BertEmbeddings
 import ai.djl.ndarray.NDManager
 import ai.djl.ndarray.types.Shape
 import org.peft4j.config.ConfigException
@@ -55,7 +56,7 @@ class RobertaModelSpec extends Specification {
         def ids = m.create([[0, 5, 6, 2, 1, 1], [1, 1, 0, 7, 8, 2]] as long[][])
 
         expect:
-        ((RobertaEmbeddings) model.child('embeddings')).positionIds(ids).toLongArray() ==
+        ((BertEmbeddings) model.child('embeddings')).positionIds(ids).toLongArray() ==
                 [2, 3, 4, 5, 1, 1, 1, 1, 2, 3, 4, 5] as long[]
     }
 

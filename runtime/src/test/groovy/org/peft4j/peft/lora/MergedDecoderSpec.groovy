@@ -7,8 +7,9 @@ import org.peft4j.config.ConfigException
 import org.peft4j.generate.GenerationConfig
 import org.peft4j.generate.Generator
 import org.peft4j.io.SafeTensors
-import org.peft4j.models.CausalLm
-import org.peft4j.models.CausalLms
+import org.peft4j.models.core.CausalLm
+import org.peft4j.models.Registry
+import org.peft4j.models.core.Task
 import org.peft4j.models.gpt2.TinyGpt2
 import org.peft4j.models.llama.TinyLlama
 import org.peft4j.nn.Module
@@ -58,7 +59,7 @@ class MergedDecoderSpec extends Specification {
 
     /** LoRA r = 2, α = 6 (s = 3) with B moved off zero, saved in PEFT's layout. */
     Path loraAdapter(Path modelDir, List<String> targets) {
-        Module lm = (Module) CausalLms.fromPretrained(modelDir)
+        Module lm = (Module) Registry.load(modelDir, Task.CAUSAL_LM)
         def lora = LoraInjector.inject(lm, LoraConfig.builder().r(2).alpha(6).targets(targets).build(), m)
         lora.layers().values().each { set(it.loraB().weight(), 0.3f) }
         Path dir = tmp.resolve('adapter')
@@ -68,7 +69,7 @@ class MergedDecoderSpec extends Specification {
 
     /** AdaLoRA init_r 3, α = 6 (s = 2) with P, Λ and Q all random, saved in PEFT's layout. */
     Path adaLoraAdapter(Path modelDir, List<String> targets) {
-        Module lm = (Module) CausalLms.fromPretrained(modelDir)
+        Module lm = (Module) Registry.load(modelDir, Task.CAUSAL_LM)
         def ada = AdaLoraInjector.inject(lm, AdaLoraConfig.builder().initR(3).targetR(2).alpha(6).tinit(1).tfinal(1)
                 .deltaT(1).totalSteps(10).targets(targets).build(), m)
         ada.layers().values().each { SvdLinear l -> [l.loraA(), l.loraB(), l.loraE()].each { set(it, 0.3f) } }
@@ -83,7 +84,7 @@ class MergedDecoderSpec extends Specification {
 
     /** Base + adapter as loaded for generation without merging: the adapter branch runs beside each base layer. */
     CausalLm withAdapter(Path modelDir, Path adapter) {
-        Module lm = (Module) CausalLms.fromPretrained(modelDir)
+        Module lm = (Module) Registry.load(modelDir, Task.CAUSAL_LM)
         if (MergedDecoder.peftType(adapter) == MergedDecoder.PeftType.ADALORA) {
             AdaLoraFiles.load(adapter, lm, m)
         } else {
@@ -175,7 +176,7 @@ class MergedDecoderSpec extends Specification {
         checkWeights(base, adapter, merged, false, 3d, kind.startsWith('gpt2'))
 
         and: 'the directory reloads as a plain model with the logits of base + adapter'
-        close(logits(CausalLms.fromPretrained(merged)), expected)
+        close(logits(Registry.load(merged, Task.CAUSAL_LM)), expected)
 
         where:
         kind         | overrides                   | targets                                  | sideFiles
@@ -197,7 +198,7 @@ class MergedDecoderSpec extends Specification {
         then:
         SafeTensors.names(tmp.resolve('merged/model.safetensors')) == SafeTensors.names(base.resolve('model.safetensors'))
         checkWeights(base, adapter, tmp.resolve('merged'), true, 2d, kind == 'gpt2')
-        close(logits(CausalLms.fromPretrained(tmp.resolve('merged'))), expected)
+        close(logits(Registry.load(tmp.resolve('merged'), Task.CAUSAL_LM)), expected)
 
         where:
         kind    | targets
@@ -222,7 +223,7 @@ class MergedDecoderSpec extends Specification {
 
         and:
         withAdapterIds.length == 12
-        new Generator(CausalLms.fromPretrained(tmp.resolve('merged')), m).generate(prompt, config).ids() == withAdapterIds
+        new Generator(Registry.load(tmp.resolve('merged'), Task.CAUSAL_LM), m).generate(prompt, config).ids() == withAdapterIds
         new Generator(inMemory, m).generate(prompt, config).ids() == withAdapterIds
 
         where:
@@ -250,7 +251,7 @@ class MergedDecoderSpec extends Specification {
         SafeTensors.names(tmp.resolve('out-sharded/model.safetensors')).sort() ==
                 (new TinyLlama(7).tensors.keySet() as List<String>).sort()
         SafeTensors.names(tmp.resolve('out-tied/model.safetensors')) == SafeTensors.names(tied.resolve('model.safetensors')) - 'lm_head.weight'
-        close(logits(CausalLms.fromPretrained(tmp.resolve('out-tied'))), expectedTied)
+        close(logits(Registry.load(tmp.resolve('out-tied'), Task.CAUSAL_LM)), expectedTied)
     }
 
     Path loraAdapterIn(Path modelDir, String name) {

@@ -1,0 +1,40 @@
+package org.peft4j.models.core;
+
+import ai.djl.ndarray.NDArray;
+import org.peft4j.tensor.Functional;
+
+import java.util.Arrays;
+import java.util.List;
+
+/** The feed-forward activations of the families peft4j loads, by their Hugging Face names. */
+public enum Activation {
+    /** GELU with the exact erf (Hendrycks &amp; Gimpel 2016): BERT's {@code gelu}. */
+    GELU(List.of("gelu")),
+    /** GELU's tanh approximation: GPT-2's {@code gelu_new}, Gemma's {@code gelu_pytorch_tanh}. */
+    GELU_TANH(List.of("gelu_new", "gelu_pytorch_tanh")),
+    /** SiLU, x σ(x): Llama's {@code silu}. */
+    SILU(List.of("silu", "swish"));
+
+    private final List<String> hfNames;
+
+    Activation(List<String> hfNames) {
+        this.hfNames = hfNames;
+    }
+
+    /** The activation Hugging Face names {@code name}, or null. */
+    public static Activation named(String name) {
+        return Arrays.stream(values()).filter(a -> a.hfNames.contains(name)).findFirst().orElse(null);
+    }
+
+    public String hfName() {
+        return hfNames.get(0);
+    }
+
+    public NDArray apply(NDArray x) {
+        return switch (this) {
+            case GELU -> Functional.gelu(x);
+            case GELU_TANH -> Functional.geluTanh(x);
+            case SILU -> Functional.silu(x);
+        };
+    }
+}

@@ -1,0 +1,32 @@
+package org.peft4j.models.core;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import org.peft4j.nn.Dropout;
+import org.peft4j.nn.LayerNorm;
+import org.peft4j.nn.Linear;
+import org.peft4j.nn.Module;
+
+/**
+ * A sub-layer's exit in post-LayerNorm BERT: LayerNorm(dropout(dense(x)) + residual). The same
+ * shape serves as {@code attention.output} (H -> H) and as the feed-forward {@code output} (I -> H);
+ * HF has two identical classes for it.
+ */
+public final class BertOutput extends Module {
+
+    public BertOutput(NDManager manager, BertConfig config, int in) {
+        addChild("dense", new Linear(manager, in, config.hiddenSize(), true));
+        addChild("LayerNorm", new LayerNorm(manager, config.hiddenSize(), (float) config.layerNormEps()));
+        addChild("dropout", new Dropout((float) config.hiddenDropoutProb()));
+    }
+
+    /**
+     * @param x        (B, T, in) the sub-layer's result
+     * @param residual (B, T, H) the sub-layer's input
+     * @return (B, T, H)
+     */
+    public NDArray forward(NDArray x, NDArray residual) {
+        NDArray y = ((Dropout) child("dropout")).forward(linear("dense").forward(x));
+        return ((LayerNorm) child("LayerNorm")).forward(y.add(residual));
+    }
+}
