@@ -4,8 +4,10 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import org.peft4j.models.core.BertConfig;
-import org.peft4j.models.bert.BertForSequenceClassification;
+import org.peft4j.models.Registry;
+import org.peft4j.models.core.ModelConfig;
+import org.peft4j.models.core.SequenceClassifier;
+import org.peft4j.models.core.Task;
 import org.peft4j.nn.Module;
 
 import java.io.IOException;
@@ -17,7 +19,7 @@ import java.util.Random;
 public final class BertWorkload implements Workload {
 
     private final Path dir;
-    private final BertConfig config;
+    private final ModelConfig config;
     private final int batch;
     private final int seqLen;
     private final NDArray inputIds;
@@ -28,7 +30,7 @@ public final class BertWorkload implements Workload {
     /** A batch of random real tokens (ids from the upper vocabulary), every position attended. */
     public BertWorkload(Path dir, int batch, int seqLen, NDManager manager) throws IOException {
         this.dir = dir;
-        this.config = BertConfig.read(dir.resolve("config.json"));
+        this.config = Registry.config(dir);
         this.batch = batch;
         this.seqLen = seqLen;
         Random rnd = new Random(1234);
@@ -54,19 +56,19 @@ public final class BertWorkload implements Workload {
 
     @Override
     public Module newModel() throws IOException {
-        return BertForSequenceClassification.fromPretrained(dir, 2, 42);
+        return (Module) Registry.load(dir, Task.sequenceClassification(2, 42));
     }
 
     /** Mean cross-entropy, as the classification task trains. */
     @Override
     public NDArray loss(Module model) {
-        NDArray logits = ((BertForSequenceClassification) model).forward(inputIds, attentionMask, tokenTypeIds);
+        NDArray logits = ((SequenceClassifier) model).forward(inputIds, attentionMask, tokenTypeIds);
         return logits.logSoftmax(1).gather(labels.reshape(-1, 1), 1).neg().mean();
     }
 
     @Override
     public void infer(Module model) {
-        ((BertForSequenceClassification) model).forward(inputIds, attentionMask, tokenTypeIds).get(0, 0).getFloat();
+        ((SequenceClassifier) model).forward(inputIds, attentionMask, tokenTypeIds).get(0, 0).getFloat();
     }
 
     @Override
@@ -81,7 +83,7 @@ public final class BertWorkload implements Workload {
 
     @Override
     public double flops(Module model, boolean training) {
-        return StepFlops.count(model, batch, seqLen, "classifier", config.numHiddenLayers(), config.hiddenSize(),
+        return StepFlops.count(model, batch, seqLen, "classifier", config.numLayers(), config.hiddenSize(),
                 training);
     }
 

@@ -5,18 +5,24 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import org.peft4j.models.CausalLmLoss;
+import org.peft4j.models.Registry;
+import org.peft4j.models.core.CausalLm;
 import org.peft4j.models.core.DecoderConfig;
 import org.peft4j.models.core.DecoderForCausalLM;
+import org.peft4j.models.core.ModelConfig;
+import org.peft4j.models.core.Task;
 import org.peft4j.nn.Module;
 import org.peft4j.nn.Parameter;
 
+import java.io.IOException;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Random;
 
 /**
- * A small Llama built in memory from a config (≈7M parameters, random weights), trained as a causal
- * LM on random tokens: the decoder path (RMSNorm, rotary, grouped-query attention, SwiGLU, a
- * vocabulary-wide head) without a download.
+ * A causal LM trained on random tokens: a small Llama built in memory from a config (≈7M
+ * parameters, random weights), the decoder path (RMSNorm, rotary, grouped-query attention, SwiGLU, a
+ * vocabulary-wide head) without a download; or the decoder of a Hugging Face directory.
  */
 public final class LlamaWorkload implements Workload {
 
@@ -26,19 +32,36 @@ public final class LlamaWorkload implements Workload {
     /** 4 layers of width 256, 8 query heads sharing 4 key/value heads, vocabulary 8192, untied head. */
     public static final DecoderConfig SMALL = DecoderConfig.llama(256, 688, 4, 8, 4, 32, 1e-5, 10000, 8192, 512, false);
 
-    private final DecoderConfig config;
+    private final DecoderConfig small;
+    private final Path dir;
+    private final ModelConfig config;
+    private final List<String> targets;
     private final int batch;
     private final int seqLen;
     private final NDManager manager;
     private final NDArray inputIds;
     private final NDArray attentionMask;
 
+    /** The small Llama of {@code config}, built in memory with random weights. */
     public LlamaWorkload(DecoderConfig config, int batch, int seqLen, NDManager manager) {
-        if (seqLen > config.maxPositionEmbeddings()) {
-            throw new IllegalArgumentException("--seq " + seqLen + " exceeds the small Llama's "
-                    + config.maxPositionEmbeddings() + " positions");
+        this(config, null, config, List.of("q_proj", "v_proj"), batch, seqLen, manager);
+    }
+
+    /** The causal language model of a Hugging Face directory, of any family the registry loads. */
+    public LlamaWorkload(Path dir, int batch, int seqLen, NDManager manager) throws IOException {
+        this(null, dir, Registry.config(dir), Registry.familyOf(dir).loraTargets(), batch, seqLen, manager);
+    }
+
+    private LlamaWorkload(DecoderConfig small, Path dir, ModelConfig config, List<String> targets, int batch,
+                          int seqLen, NDManager manager) {
+        if (seqLen > config.maxPositions()) {
+            throw new IllegalArgumentException("--seq " + seqLen + " exceeds the model's " + config.maxPositions()
+                    + " positions");
         }
+        this.small = small;
+        this.dir = dir;
         this.config = config;
+        this.targets = targets;
         this.batch = batch;
         this.seqLen = seqLen;
         this.manager = manager;
@@ -54,14 +77,17 @@ public final class LlamaWorkload implements Workload {
 
     @Override
     public String describe() {
-        return String.format("small Llama (random init, %d layers x %d, vocab %d)", config.numHiddenLayers(),
-                config.hiddenSize(), config.vocabSize());
+        return String.format("%s (%d layers x %d, vocab %d)", dir == null ? "small Llama, random init"
+                : dir.getFileName() + " causal LM", config.numLayers(), config.hiddenSize(), config.vocabSize());
     }
 
     /** Matrices ~ Normal(0, 0.02) from a fixed seed (as HF's initializer_range), norms at one. */
     @Override
-    public Module newModel() {
-        DecoderForCausalLM lm = new DecoderForCausalLM(manager, config);
+    public Module newModel() throws IOException {
+        if (dir != null) {
+            return (Module) Registry.load(dir, Task.CAUSAL_LM);
+        }
+        DecoderForCausalLM lm = new DecoderForCausalLM(manager, small);
         Random rnd = new Random(42);
         for (Parameter p : lm.namedParameters().values()) {
             Shape shape = p.value().getShape();
@@ -79,17 +105,17 @@ public final class LlamaWorkload implements Workload {
     /** Next-token cross-entropy on every position (the labels are the inputs, shifted inside the loss). */
     @Override
     public NDArray loss(Module model) {
-        return CausalLmLoss.loss(((DecoderForCausalLM) model).forward(inputIds, attentionMask), inputIds);
+        return CausalLmLoss.loss(((CausalLm) model).forward(inputIds, attentionMask, null, null), inputIds);
     }
 
     @Override
     public void infer(Module model) {
-        ((DecoderForCausalLM) model).forward(inputIds, attentionMask).get(0, 0, 0).getFloat();
+        ((CausalLm) model).forward(inputIds, attentionMask, null, null).get(0, 0, 0).getFloat();
     }
 
     @Override
     public List<String> loraTargets() {
-        return List.of("q_proj", "v_proj");
+        return targets;
     }
 
     @Override
@@ -99,8 +125,8 @@ public final class LlamaWorkload implements Workload {
 
     @Override
     public double flops(Module model, boolean training) {
-        return StepFlops.count(model, batch, seqLen, null, config.numHiddenLayers(),
-                config.numAttentionHeads() * config.headDim(), training);
+        return StepFlops.count(model, batch, seqLen, null, config.numLayers(),
+                config instanceof DecoderConfig d ? d.numAttentionHeads() * d.headDim() : config.hiddenSize(), training);
     }
 
     @Override

@@ -1,5 +1,7 @@
 package org.peft4j.bench;
 
+import org.peft4j.models.Registry;
+import org.peft4j.models.core.Task;
 import org.peft4j.nn.Module;
 
 import java.io.IOException;
@@ -35,12 +37,19 @@ public interface Workload extends AutoCloseable {
     /** Tokens per step. */
     long tokens();
 
-    /** "llama-small" for {@link LlamaWorkload#SMALL}; otherwise a BERT-style Hugging Face directory. */
+    /**
+     * "llama-small" for {@link LlamaWorkload#SMALL}; otherwise a Hugging Face directory: a classifier
+     * when its family builds one, else a causal language model.
+     */
     static Workload open(String model, int batch, int seqLen, ai.djl.ndarray.NDManager manager) throws IOException {
         if (model.equals(LlamaWorkload.NAME)) {
             return new LlamaWorkload(LlamaWorkload.SMALL, batch, seqLen, manager);
         }
-        return new BertWorkload(java.nio.file.Path.of(model), batch, seqLen, manager);
+        java.nio.file.Path dir = java.nio.file.Path.of(model);
+        if (!Registry.builds(dir, Task.Kind.SEQUENCE_CLASSIFICATION) && Registry.builds(dir, Task.Kind.CAUSAL_LM)) {
+            return new LlamaWorkload(dir, batch, seqLen, manager);
+        }
+        return new BertWorkload(dir, batch, seqLen, manager);
     }
 
     /** Frees the fixed batch. */

@@ -4,6 +4,8 @@ import ai.djl.ndarray.types.Shape
 import org.peft4j.models.EmbeddedModels
 import org.peft4j.models.bert.BertForSequenceClassification
 import org.peft4j.models.bert.TinyBert
+import org.peft4j.models.gpt2.TinyGpt2
+import org.peft4j.models.llama.TinyLlama
 import org.peft4j.peft.lora.AdapterFiles
 import org.peft4j.peft.lora.LoraConfig
 import org.peft4j.peft.lora.LoraInjector
@@ -109,5 +111,28 @@ class ModelInspectorSpec extends Specification {
 
         cleanup:
         model?.namedParameters()?.values()?.each { it.value().close() }
+    }
+
+    def "every family the registry loads is inspected, with its Hugging Face paths and LoRA targets (#family)"() {
+        given:
+        Path dir = write(tmp.resolve(family))
+
+        when:
+        def report = ModelInspector.inspect(dir.toString(), LoraConfig.of(4, 8, 0, [target], []))
+
+        then:
+        report.rows().find { it.path() == path }.with { kind() == kindName && weightShape() == new Shape(shape as long[]) }
+        report.withRole(TARGET)*.path() == (0..1).collect { path.replace('.0.', ".${it}.") }
+        report.problems().isEmpty()
+        report.totalParameters() == report.rows()[0].parameters()
+
+        where:
+        family        | write                                                                                      | target   | path                                  | kindName | shape
+        'llama'       | { Path d -> new TinyLlama(1).writeTo(d) }                                                 | 'q_proj' | 'model.layers.0.self_attn.q_proj'     | 'Linear' | [16, 16]
+        'mistral'     | { Path d -> new TinyLlama(2, [model_type: 'mistral']).writeTo(d) }                        | 'k_proj' | 'model.layers.0.self_attn.k_proj'     | 'Linear' | [8, 16]
+        'qwen2'       | { Path d -> new TinyLlama(3, [model_type: 'qwen2']).writeTo(d) }                          | 'v_proj' | 'model.layers.0.self_attn.v_proj'     | 'Linear' | [8, 16]
+        'gpt2'        | { Path d -> new TinyGpt2(4).writeTo(d) }                                                  | 'c_attn' | 'transformer.h.0.attn.c_attn'         | 'Conv1D' | [8, 24]
+        'roberta'     | { Path d -> new TinyBert(5).writeTo(d, [model_type: 'roberta', pad_token_id: 1]) }        | 'query'  | 'encoder.layer.0.attention.self.query' | 'Linear' | [8, 8]
+        'xlm-roberta' | { Path d -> new TinyBert(6).writeTo(d, [model_type: 'xlm-roberta', pad_token_id: 1]) }    | 'value'  | 'encoder.layer.0.attention.self.value' | 'Linear' | [8, 8]
     }
 }

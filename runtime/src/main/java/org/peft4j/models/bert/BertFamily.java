@@ -35,6 +35,11 @@ public final class BertFamily implements ModelFamily<BertConfig> {
     }
 
     @Override
+    public List<String> loraTargets() {
+        return List.of("query", "value");
+    }
+
+    @Override
     public List<Task.Kind> tasks() {
         return List.of(Task.Kind.SEQUENCE_CLASSIFICATION, Task.Kind.ENCODER);
     }

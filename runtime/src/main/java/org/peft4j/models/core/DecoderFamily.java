@@ -18,6 +18,11 @@ public abstract class DecoderFamily implements ModelFamily<DecoderConfig> {
     }
 
     @Override
+    public List<String> loraTargets() {
+        return List.of("q_proj", "v_proj");
+    }
+
+    @Override
     public Module build(DecoderConfig config, Task<?> task, NDManager manager) {
         return new DecoderForCausalLM(manager, config);
     }

@@ -24,6 +24,9 @@ public interface ModelFamily<C extends ModelConfig> {
     /** The {@code model_type} values it serves. */
     List<String> modelTypes();
 
+    /** The linear layers LoRA adapts when a recipe names none (PEFT's default targets for the family). */
+    List<String> loraTargets();
+
     /** The tasks it builds; the first is what {@code peft4j inspect} shows. */
     List<Task.Kind> tasks();
 

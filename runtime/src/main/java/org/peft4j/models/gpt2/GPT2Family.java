@@ -29,6 +29,11 @@ public final class GPT2Family implements ModelFamily<GPT2Config> {
     }
 
     @Override
+    public List<String> loraTargets() {
+        return List.of("c_attn");
+    }
+
+    @Override
     public List<Task.Kind> tasks() {
         return List.of(Task.Kind.CAUSAL_LM);
     }

@@ -30,6 +30,11 @@ public final class RobertaFamily implements ModelFamily<BertConfig> {
     }
 
     @Override
+    public List<String> loraTargets() {
+        return List.of("query", "value");
+    }
+
+    @Override
     public List<Task.Kind> tasks() {
         return List.of(Task.Kind.ENCODER);
     }
