@@ -2,6 +2,7 @@ package org.peft4j.models
 
 import org.peft4j.data.Tokenizer
 import org.peft4j.models.bert.BertModel
+import org.peft4j.models.core.Pooling
 import org.peft4j.tensor.Backend
 import org.peft4j.tensor.StepScope
 import spock.lang.Shared

