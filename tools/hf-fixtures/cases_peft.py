@@ -15,17 +15,20 @@ import cases_encoders as ce
 import fixture_lib as fl
 
 CAUSAL = AutoModelForCausalLM
+# Adapters over Llama sit on the plainest Llama (rope_theta only, 4.x config.json): an adapter case
+# then tests adapter math, not a rope variant the base cases cover on their own.
+LLAMA_BASE = "llama-v4config-theta"
 SEQCLS = AutoModelForSequenceClassification
 
 
 @torch.no_grad()
 def perturb_trainable(model, seed, scale=0.3):
     """Stands in for training: every trainable parameter (lora_A/B, DoRA magnitudes, the copies of
-    modules_to_save) moves by N(0, scale * (rms of the parameter or 0.1 when it is zero))."""
+    modules_to_save) moves by N(0, scale * (rms of the parameter, or 1 when it is zero))."""
     gen = torch.Generator().manual_seed(seed)
     for name, p in sorted(model.named_parameters(), key=lambda kv: kv[0]):
         if p.requires_grad and p.numel():
-            rms = float(p.pow(2).mean().sqrt()) or 0.1
+            rms = float(p.pow(2).mean().sqrt()) or 1.0  # a zero lora_B moves by N(0, scale)
             p.add_(torch.randn(p.shape, generator=gen) * scale * rms)
 
 
@@ -94,6 +97,9 @@ def lora_case(root, name, base_case, auto_cls, config, description, perturb=True
     if perturb:
         perturb_trainable(model, seed)
     model.save_pretrained(case / "adapter")
+    if perturb:
+        description += " Every trainable parameter (lora_A/B, magnitudes, modules_to_save copies) was perturbed " \
+                       "after get_peft_model, standing in for training."
     return record(root, name, description, auto_cls, model_dir, case / "adapter", in_memory=model, window=window,
                   inputs_from=base_case)
 
@@ -102,7 +108,7 @@ def converted_pair(root, name, init, description):
     """PiSSA / OLoRA: the init rewrites the base weights (W_res = W - scaling * B A); the adapter
     for the residual base, and the plain-LoRA adapter for the original base that PEFT converts it to
     through path_initial_model_for_weight_conversion."""
-    base_case = "llama-rope-default"
+    base_case = LLAMA_BASE
     orig_dir = root / base_case / "model"
     case = fl.fresh_dir(root / name)
     seed = cw.case_seed(name)
@@ -140,7 +146,7 @@ def init_case(root, init):
     """A LoRA adapter saved right after get_peft_model with one init_lora_weights value, untrained."""
     label = str(init).lower() if not isinstance(init, bool) else ("true" if init else "false")
     name = "lora-init-" + label.replace("_", "-")
-    base_case = "llama-rope-default"
+    base_case = LLAMA_BASE
     orig_dir = root / base_case / "model"
     case = fl.fresh_dir(root / name)
     fl.seed_all(cw.case_seed(name))
@@ -164,7 +170,7 @@ def init_case(root, init):
             shutil.rmtree(model_dir)
             model_dir = twin
     model.save_pretrained(case / "adapter")
-    desc = (f"LoRA r=4 alpha=8 on q_proj,v_proj of llama-rope-default saved untrained with init_lora_weights="
+    desc = (f"LoRA r=4 alpha=8 on q_proj,v_proj of {LLAMA_BASE} saved untrained with init_lora_weights="
             f"{init!r}" + ("; the init rewrote the base weights, model/ holds the residual base." if change > 0
                            else "; the base is untouched."))
     return record(root, name, desc, CAUSAL, model_dir, case / "adapter", in_memory=model, facts=facts,
@@ -206,59 +212,54 @@ def adalora_case(root, name, base_case, auto_cls, task_type, targets, descriptio
                   inputs_from=base_case)
 
 
-LLAMA_QV = dict(r=4, lora_alpha=8, target_modules=["q_proj", "v_proj"], init_lora_weights=False)
+LLAMA_QV = dict(r=4, lora_alpha=8, target_modules=["q_proj", "v_proj"])
 
 
 def adapter_cases(root):
     made = []
-    made.append(lora_case(root, "lora-llama-causal", "llama-rope-default", CAUSAL,
+    made.append(lora_case(root, "lora-llama-causal", LLAMA_BASE, CAUSAL,
                           LoraConfig(task_type="CAUSAL_LM", **LLAMA_QV),
-                          "LoRA CAUSAL_LM r=4 alpha=8 (scaling 2) on q_proj,v_proj of llama-rope-default."))
-    made.append(lora_case(root, "lora-llama-dora", "llama-rope-default", CAUSAL,
+                          "LoRA CAUSAL_LM r=4 alpha=8 (scaling 2) on q_proj,v_proj of " + LLAMA_BASE + "."))
+    made.append(lora_case(root, "lora-llama-dora", LLAMA_BASE, CAUSAL,
                           LoraConfig(task_type="CAUSAL_LM", use_dora=True, **LLAMA_QV),
                           "DoRA (use_dora) r=4 alpha=8 on q_proj,v_proj: W' = m * (W + s*B*A) / ||W + s*B*A||_row, "
                           "the norm over each output row (dim 1), magnitude saved as lora_magnitude_vector."))
-    made.append(lora_case(root, "lora-llama-rslora", "llama-rope-default", CAUSAL,
+    made.append(lora_case(root, "lora-llama-rslora", LLAMA_BASE, CAUSAL,
                           LoraConfig(task_type="CAUSAL_LM", use_rslora=True, **LLAMA_QV),
                           "rsLoRA (use_rslora) r=4 alpha=8: scaling alpha/sqrt(r) = 4 instead of alpha/r = 2."))
     made.append(lora_case(root, "lora-bert-seqcls", "bert-seqcls", SEQCLS,
-                          LoraConfig(task_type="SEQ_CLS", r=4, lora_alpha=8, target_modules=["query", "value"],
-                                     init_lora_weights=False),
+                          LoraConfig(task_type="SEQ_CLS", r=4, lora_alpha=8, target_modules=["query", "value"]),
                           "LoRA SEQ_CLS on BertForSequenceClassification query,value; PEFT adds classifier and "
                           "score to modules_to_save, the trained classifier copy is saved in the adapter."))
     made.append(lora_case(root, "lora-roberta-seqcls", "roberta-seqcls", SEQCLS,
-                          LoraConfig(task_type="SEQ_CLS", r=4, lora_alpha=8, target_modules=["query", "value"],
-                                     init_lora_weights=False),
+                          LoraConfig(task_type="SEQ_CLS", r=4, lora_alpha=8, target_modules=["query", "value"]),
                           "LoRA SEQ_CLS on RobertaForSequenceClassification query,value; the whole "
                           "RobertaClassificationHead (classifier.dense, classifier.out_proj) is a modules_to_save "
                           "copy."))
     made.append(lora_case(root, "lora-bert-embedding", "bert-base", AutoModel,
-                          LoraConfig(task_type="FEATURE_EXTRACTION", r=4, lora_alpha=8, target_modules="all-linear",
-                                     init_lora_weights=False),
+                          LoraConfig(task_type="FEATURE_EXTRACTION", r=4, lora_alpha=8, target_modules="all-linear"),
                           "LoRA FEATURE_EXTRACTION with target_modules all-linear on BertModel (AutoModel): every "
                           "Linear incl. pooler.dense; expected mean-pooled sentence embeddings, last_hidden_state "
                           "and pooler_output."))
     made.append(lora_case(root, "lora-qwen3", "qwen3", CAUSAL,
                           LoraConfig(task_type="CAUSAL_LM", r=4, lora_alpha=8,
-                                     target_modules=["q_proj", "k_proj", "v_proj", "o_proj"], init_lora_weights=False),
+                                     target_modules=["q_proj", "k_proj", "v_proj", "o_proj"]),
                           "LoRA CAUSAL_LM on qwen3 q/k/v/o_proj (q_proj and o_proj are 32<->64: head_dim*heads != "
                           "hidden)."))
     made.append(lora_case(root, "lora-gemma3", "gemma3-text", CAUSAL,
                           LoraConfig(task_type="CAUSAL_LM", r=4, lora_alpha=8,
-                                     target_modules=["q_proj", "v_proj", "down_proj"], init_lora_weights=False),
+                                     target_modules=["q_proj", "v_proj", "down_proj"]),
                           "LoRA CAUSAL_LM on gemma3-text q_proj, v_proj, down_proj.", window=8))
     made.append(lora_case(root, "lora-modernbert-seqcls", "modernbert-seqcls", SEQCLS,
-                          LoraConfig(task_type="SEQ_CLS", r=4, lora_alpha=8, target_modules=["Wqkv", "attn.Wo"],
-                                     init_lora_weights=False),
+                          LoraConfig(task_type="SEQ_CLS", r=4, lora_alpha=8, target_modules=["Wqkv", "attn.Wo"]),
                           "LoRA SEQ_CLS on ModernBERT fused Wqkv and attn.Wo (not mlp.Wo); modules_to_save gets "
                           "classifier only: the `head` (dense, LayerNorm) stays the frozen base."))
     made.append(lora_case(root, "lora-deberta-v2-seqcls", "deberta-v2-seqcls", SEQCLS,
-                          LoraConfig(task_type="SEQ_CLS", r=4, lora_alpha=8, target_modules=["query_proj", "value_proj"],
-                                     init_lora_weights=False),
+                          LoraConfig(task_type="SEQ_CLS", r=4, lora_alpha=8, target_modules=["query_proj", "value_proj"]),
                           "LoRA SEQ_CLS on DeBERTa-v2 query_proj,value_proj (share_att_key: the LoRA on query_proj "
                           "also acts on the relative-position projections); classifier in modules_to_save, the "
                           "ContextPooler stays frozen."))
-    made.append(adalora_case(root, "adalora-llama", "llama-rope-default", CAUSAL, "CAUSAL_LM",
+    made.append(adalora_case(root, "adalora-llama", LLAMA_BASE, CAUSAL, "CAUSAL_LM",
                              ["q_proj", "k_proj", "v_proj", "o_proj"],
                              "AdaLoRA CAUSAL_LM init_r 4 target_r 1 on q/k/v/o_proj, trained until the final budget; "
                              "modules keep different ranks, at least one keeps none."))
