@@ -7,6 +7,7 @@ Developer tool, not a test dependency: run with the reference environment, see R
 import argparse
 import filecmp
 import os
+import subprocess
 import sys
 import tempfile
 import warnings
@@ -61,16 +62,19 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", default=str(DEFAULT_OUT), help="output directory (default: %(default)s)")
     parser.add_argument("--check-reproducible", action="store_true",
-                        help="generate twice into temporary directories and compare byte for byte")
+                        help="generate twice, in two processes, into temporary directories and compare byte for byte")
     args = parser.parse_args()
+    if os.environ.get("PYTHONHASHSEED") != "0":
+        # PEFT keeps target_modules in a set: its order in adapter_config.json follows string hashing
+        os.execve(sys.executable, [sys.executable] + sys.argv, dict(os.environ, PYTHONHASHSEED="0"))
     torch.set_num_threads(1)  # one thread: the same reduction order on every run
     transformers.utils.logging.disable_progress_bar()
     transformers.utils.logging.set_verbosity_error()
     warnings.simplefilter("ignore")
     if args.check_reproducible:
         with tempfile.TemporaryDirectory() as a, tempfile.TemporaryDirectory() as b:
-            generate(a)
-            generate(b)
+            for out in (a, b):  # separate processes: nothing carried over in memory
+                subprocess.run([sys.executable, __file__, "--out", out], check=True)
             diffs = same_tree(a, b)
             print("reproducible: identical" if not diffs else "NOT reproducible:\n" + "\n".join(diffs))
             return 1 if diffs else 0
