@@ -1,13 +1,12 @@
 """PEFT adapter cases: each adapter is saved with PeftModel.save_pretrained and its expectations
 come from PeftModel.from_pretrained over the base model loaded from disk."""
 import copy
-import json
 import shutil
 import tempfile
 from pathlib import Path
 
 import torch
-from peft import AdaLoraConfig, LoraConfig, PeftModel, get_peft_model
+from peft import AdaLoraConfig, LoraConfig, get_peft_model
 from transformers import AutoModel, AutoModelForCausalLM, AutoModelForSequenceClassification
 
 import case_writer as cw

@@ -6,7 +6,6 @@ written, so a fixture checks the files as well as the numbers.
 """
 import json
 import math
-import os
 import random
 import shutil
 from pathlib import Path

@@ -23,7 +23,6 @@ import cases_decoders  # noqa: E402
 import cases_encoders  # noqa: E402
 import cases_peft  # noqa: E402
 import cases_refusals  # noqa: E402
-import fixture_lib as fl  # noqa: E402
 import manifest  # noqa: E402
 
 DEFAULT_OUT = HERE.parent.parent / "runtime" / "src" / "test" / "resources" / "hf"
