@@ -2,9 +2,10 @@ package org.peft4j.io
 
 import ai.djl.ndarray.NDArray
 import ai.djl.ndarray.NDManager
-import org.peft4j.models.CausalLm
+import org.peft4j.models.core.CausalLm
 import org.peft4j.models.CausalLmLoss
-import org.peft4j.models.CausalLms
+import org.peft4j.models.Registry
+import org.peft4j.models.core.Task
 import org.peft4j.models.bert.BertModel
 import org.peft4j.nn.Module
 import org.peft4j.peft.lora.AdapterFiles
@@ -40,7 +41,7 @@ class HfFixturesSpec extends Specification {
     def "#name: the logits at the chosen positions and the per-row NLL equal the Transformers causal LM's"() {
         given:
         def fx = HfFixture.load(name)
-        CausalLm lm = CausalLms.fromPretrained(fx.modelDir)
+        CausalLm lm = Registry.load(fx.modelDir, Task.CAUSAL_LM)
         if (fx.adapterDir != null) {
             AdapterFiles.load(fx.adapterDir, (Module) lm)
         }
