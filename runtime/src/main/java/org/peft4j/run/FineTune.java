@@ -1,7 +1,6 @@
 package org.peft4j.run;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import org.peft4j.peft.adalora.AdaLoraHook;
 import org.peft4j.peft.adalora.AllocationReport;
 import org.peft4j.train.CheckpointException;
 import org.peft4j.train.StepHook;
@@ -87,7 +86,7 @@ public final class FineTune {
                     samplesBefore = generate(s, "before");
                 }
                 LrSchedule schedule = new LrSchedule(config.schedule(), config.optimizer().lr(), plan.totalSteps());
-                result = fit(s, s.task, optimizer, both, checkpoints, adaloraHook(s, plan, allocation), schedule, from);
+                result = fit(s, s.task, optimizer, both, checkpoints, stepHook(s, plan, allocation), schedule, from);
                 if (result.bestStep() > 0 && result.bestStep() != result.steps()) {
                     listener.onPhase("restoring the best checkpoint: step " + result.bestStep() + ", "
                             + tc.bestMetric() + " = " + result.bestValue());
@@ -100,7 +99,7 @@ public final class FineTune {
 
             Map<String, Map<String, Double>> after = s.evaluateAll("after", both);
             List<GenerationSample> samples = samples(s.task.samplePrompts(), samplesBefore, generate(s, "after"));
-            boolean full = s.lora == null && s.adalora == null;
+            boolean full = s.adapter == null;
             listener.onPhase(full ? "saving the model" : "saving the adapter to " + dir.adapterDir());
             Path saved = s.save(dir.path(), dir.adapterDir());
             if (full) {
@@ -155,14 +154,14 @@ public final class FineTune {
     }
 
     /**
-     * AdaLoRA's per-step work (regularizer, importance, pruning), and a trace of the budget b(t)
-     * beside the triplets actually kept; null without AdaLoRA.
+     * The adapter's per-step work (AdaLoRA's regularizer, importance, pruning; none for LoRA), and
+     * with AdaLoRA a trace of the budget b(t) beside the triplets actually kept; null when none.
      */
-    private static StepHook adaloraHook(RunSession s, Plan plan, AllocationReport trace) {
-        if (s.adalora == null) {
-            return null;
+    private static StepHook stepHook(RunSession s, Plan plan, AllocationReport trace) {
+        StepHook h = s.adapter == null ? null : s.adapter.stepHook(plan.totalSteps());
+        if (h == null || s.adalora == null) {
+            return h;
         }
-        AdaLoraHook h = s.adalora.hook(plan.totalSteps());
         return new StepHook() {
             @Override
             public ai.djl.ndarray.NDArray extraLoss() {
@@ -177,7 +176,7 @@ public final class FineTune {
             @Override
             public void afterOptimizerStep(int step) {
                 h.afterOptimizerStep(step);
-                trace.record(step, h.allocator().schedule().budget(step), h.allocator().activeTriplets());
+                trace.record(step, s.adalora.allocator().schedule().budget(step), s.adalora.allocator().activeTriplets());
             }
         };
     }
