@@ -121,6 +121,11 @@ public final class MergedExport {
         }
     }
 
+    /** Whether {@code modelDir} holds a decoder (Llama family or GPT-2), whose merge takes no labels. */
+    public static boolean isDecoder(Path modelDir) throws IOException {
+        return BaseModels.isDecoder(modelDir);
+    }
+
     /**
      * The offline merge with a classifier of {@code numLabels} outputs; it must match the adapter's
      * saved classifier if it has one, and starts from seed 0's random weights if neither the
