@@ -130,6 +130,23 @@ public final class PeftFiles {
         return null;
     }
 
+    /**
+     * {@code modules_to_save} without the task heads PEFT added ({@link #taskHeads}) that match no
+     * module of the model; a name of the user's own is kept, so that a misspelling still fails.
+     */
+    public static List<String> presentModulesToSave(List<String> names, String taskType, java.util.Set<String> modules) {
+        List<String> heads = taskHeads(taskType);
+        return names.stream()
+                .filter(n -> !heads.contains(n) || modules.stream().anyMatch(p -> TargetMatcher.matchesName(p, n)))
+                .distinct().toList();
+    }
+
+    /** Target names without those that lie in a module the model does not build ({@link #unbuiltModule}). */
+    public static List<String> builtTargets(List<String> names, java.util.Set<String> modules) {
+        return names.stream().filter(n -> unbuiltModule(n, modules) == null
+                || modules.stream().anyMatch(p -> TargetMatcher.matchesName(p, n))).toList();
+    }
+
     /** Tells the user, once per load, what the adapter files said that peft4j handles in its own way. */
     public static void report(Path dir, List<String> notes) {
         for (String note : notes) {

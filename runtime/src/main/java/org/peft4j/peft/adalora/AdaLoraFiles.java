@@ -46,8 +46,9 @@ public final class AdaLoraFiles {
             "orth_reg_weight", "total_step", "rank_pattern", "lora_alpha", "lora_dropout", "target_modules",
             "exclude_modules", "layers_to_transform", "layers_pattern", "modules_to_save", "fan_in_fan_out",
             "peft4j_orth_reg_kind", "bias", "use_dora",
-            // LoraConfig fields AdaLoRA's layers never read: r (PEFT warns when it is not 8), the init, rsLoRA's scale
-            "r", "init_lora_weights", "use_rslora");
+            // LoraConfig fields PEFT's AdaLoRA layers never read: r (PEFT warns when it is not 8), the init, rsLoRA's
+            // scale, and alpha_pattern (every layer scales by lora_alpha / ranknum)
+            "r", "init_lora_weights", "use_rslora", "alpha_pattern");
 
     private AdaLoraFiles() {
     }
@@ -156,7 +157,10 @@ public final class AdaLoraFiles {
             throw new ConfigException(problems.stream().map(x -> dir.resolve(CONFIG) + ": " + x).toList());
         }
         AdaLoraConfig config = configFrom(json);
-        TargetSpec targeting = PeftJson.readTargeting(json);
+        java.util.Set<String> modules = root.namedModules().keySet();
+        TargetSpec read = PeftJson.readTargeting(json);
+        TargetSpec targeting = new TargetSpec(PeftFiles.builtTargets(read.names(), modules), read.regex(),
+                read.allLinear(), read.exclude(), read.excludeRegex(), read.layersToTransform(), read.layersPattern());
         Map<String, Integer> ranks = ranksFrom(json.get("rank_pattern"));
         Map<String, NDArray> tensors = new LinkedHashMap<>();
         SafeTensors.read(PeftFiles.weights(dir), manager).forEach((key, t) -> {
@@ -170,6 +174,7 @@ public final class AdaLoraFiles {
                             manager));
             List<String> unknown = new ArrayList<>(ranks.keySet());
             unknown.removeAll(model.layers().keySet());
+            unknown.removeIf(p -> PeftFiles.unbuiltModule(p, modules) != null);
             if (!unknown.isEmpty()) {
                 throw new IllegalArgumentException(dir.resolve(CONFIG) + ": rank_pattern names modules " + unknown
                         + " that target_modules does not adapt; adapted: " + model.adaptedPaths());

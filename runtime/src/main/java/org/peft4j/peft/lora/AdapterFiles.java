@@ -162,7 +162,7 @@ public final class AdapterFiles {
         JsonNode json = PeftFiles.readConfig(dir);
         List<String> notes = new ArrayList<>();
         LoraConfig config = readConfig(dir, json, notes);
-        LoraConfig fitted = withoutAbsentHeads(config, json.path("task_type").asText(null), model);
+        LoraConfig fitted = fitted(config, json.path("task_type").asText(null), model);
         Path weights = PeftFiles.weights(dir);
         Map<String, SafeTensors.Entry> header = SafeTensors.header(weights);
         Map<String, String> fileKeyByPath = new LinkedHashMap<>();
@@ -217,17 +217,20 @@ public final class AdapterFiles {
     }
 
     /**
-     * The config without the heads PEFT adds to {@code modules_to_save} for {@code taskType} that
-     * {@code model} does not have (PEFT lists {@code classifier} and {@code score} for every
-     * sequence classifier); a name of the user's own must still match.
+     * The config as it applies to {@code model}: without the heads PEFT adds to
+     * {@code modules_to_save} for {@code taskType} that the model does not have (PEFT lists
+     * {@code classifier} and {@code score} for every sequence classifier), and without targets in
+     * a module the model does not build (BERT's {@code pooler.dense}); a name of the user's own
+     * must still match.
      */
-    static LoraConfig withoutAbsentHeads(LoraConfig config, String taskType, Module model) {
-        List<String> heads = PeftFiles.taskHeads(taskType);
-        Map<String, Module> modules = model.namedModules();
-        List<String> kept = config.modulesToSave().stream()
-                .filter(name -> !heads.contains(name) || modules.keySet().stream().anyMatch(p -> TargetMatcher.matchesName(p, name)))
-                .distinct().toList();
-        return kept.equals(config.modulesToSave()) ? config : config.toBuilder().modulesToSave(kept).build();
+    static LoraConfig fitted(LoraConfig config, String taskType, Module model) {
+        java.util.Set<String> modules = model.namedModules().keySet();
+        List<String> save = PeftFiles.presentModulesToSave(config.modulesToSave(), taskType, modules);
+        List<String> targets = PeftFiles.builtTargets(config.targets(), modules);
+        if (save.equals(config.modulesToSave()) && targets.equals(config.targets())) {
+            return config;
+        }
+        return config.toBuilder().modulesToSave(save).targets(targets).build();
     }
 
     private static String explainShape(String path) {

@@ -23,9 +23,9 @@ import java.util.regex.Pattern;
  * <p>Every {@code init_lora_weights} PEFT writes is read: the init only chose starting values that
  * the file's tensors replace, except where it also changed the base weights. PiSSA and OLoRA are
  * repeated on load as PEFT repeats them, which rebuilds the residual base; a randomised PiSSA
- * ({@code pissa_niter_N}) is rebuilt with the exact SVD; CorDA, LoftQ and LoRA-GA cannot be
- * repeated without their data, so the adapter is applied to the base it is given, with a warning
- * that says which base it needs.
+ * ({@code pissa_niter_N}), CorDA, LoftQ and LoRA-GA cannot be repeated (a random draw, or data the
+ * file does not hold), so the adapter is applied to the base it is given, with a warning that
+ * says which base it needs and how to convert it.
  */
 public final class LoraConfigJson {
 
@@ -127,6 +127,14 @@ public final class LoraConfigJson {
         return c;
     }
 
+    /** The warning for an init that changed the base weights in a way the file cannot repeat. */
+    private static String cannotRebuild(String init, String base) {
+        return "init_lora_weights = \"" + init + "\" changed the base weights in training, and peft4j cannot rebuild"
+                + " them from the file; the adapter is applied to the base model as given, so give " + base
+                + ", or convert the adapter to plain LoRA with PEFT's save_pretrained(path_initial_model_for_weight_conversion=...)"
+                + " and use the original model";
+    }
+
     /**
      * {@code init_lora_weights}: true, false and the inits that only choose starting values load as
      * plain LoRA; PiSSA and OLoRA are repeated on the given base, as PEFT does; the rest changed the
@@ -150,22 +158,16 @@ public final class LoraConfigJson {
             }
             case "corda", "loftq", "lora_ga" -> {
                 b.init(LoraInit.KAIMING_UNIFORM);
-                notes.add("init_lora_weights = \"" + v + "\" changed the base weights in training, and the file"
-                        + " cannot rebuild them; the adapter is applied to the base model as given, so give the"
-                        + (v.equals("loftq") ? " base that LoftQ left (the quantised backbone saved with the adapter)"
-                        : " residual base saved with the adapter")
-                        + ", or convert the adapter to plain LoRA with PEFT's"
-                        + " save_pretrained(path_initial_model_for_weight_conversion=...) and use the original model");
+                notes.add(cannotRebuild(v, v.equals("loftq") ? "the base LoftQ left (the quantised backbone saved with"
+                        + " the adapter)" : "the residual base saved with the adapter"));
             }
             default -> {
                 if (STARTING_VALUES_ONLY.contains(v)) {
                     b.init(LoraInit.KAIMING_UNIFORM);
                 } else if (PISSA_NITER.matcher(v).matches()) {
-                    b.init(LoraInit.PISSA);
-                    notes.add("init_lora_weights = \"" + v + "\": the residual base is rebuilt with the exact top-r SVD"
-                            + " of the base model it is loaded on; PEFT's randomised SVD left a slightly different one"
-                            + " in training (and PEFT draws a new one on every load). For an exact reload convert the"
-                            + " adapter with PEFT's save_pretrained(path_initial_model_for_weight_conversion=...)");
+                    b.init(LoraInit.KAIMING_UNIFORM);
+                    notes.add(cannotRebuild(v, "the residual base saved with the adapter (PEFT's randomised SVD"
+                            + " cannot be repeated: it draws a different residual on every load)"));
                 } else {
                     p.add("init_lora_weights = " + init + " is not an init PEFT writes; valid: true, false, \"gaussian\","
                             + " \"eva\", \"olora\", \"pissa\", \"pissa_niter_<n>\", \"corda\", \"loftq\", \"orthogonal\","
