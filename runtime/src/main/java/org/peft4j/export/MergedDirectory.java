@@ -62,10 +62,14 @@ final class MergedDirectory {
                     Files.copy(f, tmp.resolve(name));
                 }
             }
-            if (Files.isRegularFile(tmp.resolve("tokenizer.json")) && !Files.exists(tmp.resolve("tokenizer_config.json"))) {
-                Files.writeString(tmp.resolve("tokenizer_config.json"),
-                        JSON.writeValueAsString(TokenizerConfig.of(tmp.resolve("tokenizer.json"),
-                                readObject(tmp.resolve("config.json")), JSON)) + "\n");
+            Path tokenizerConfig = tmp.resolve("tokenizer_config.json");
+            if (Files.isRegularFile(tmp.resolve("tokenizer.json"))) {
+                ObjectNode given = Files.isRegularFile(tokenizerConfig) ? readObject(tokenizerConfig) : null;
+                ObjectNode complete = TokenizerConfig.of(given, tmp.resolve("tokenizer.json"),
+                        readObject(tmp.resolve("config.json")), JSON);
+                if (!complete.equals(given)) {
+                    Files.writeString(tokenizerConfig, JSON.writeValueAsString(complete) + "\n");
+                }
             }
             publish(tmp, outDir);
         } finally {

@@ -10,10 +10,10 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The {@code tokenizer_config.json} for a base directory that has only {@code tokenizer.json}
- * (peft4j's embedded MiniLM): {@code AutoTokenizer} then knows the longest input
- * ({@code model_max_length}, from the model's positions) and the special tokens, named from the
- * tokenizer's own special added tokens.
+ * The {@code tokenizer_config.json} of a merged directory: the base's, completed where it says
+ * nothing (peft4j's embedded MiniLM has only {@code tokenizer.json}), so that {@code AutoTokenizer}
+ * knows the longest input ({@code model_max_length}, from the model's positions) and the special
+ * tokens, named from the tokenizer's own special added tokens. What the base says is kept.
  */
 final class TokenizerConfig {
 
@@ -27,8 +27,8 @@ final class TokenizerConfig {
     private TokenizerConfig() {
     }
 
-    static ObjectNode of(Path tokenizerJson, ObjectNode modelConfig, ObjectMapper json) throws IOException {
-        ObjectNode out = json.createObjectNode();
+    static ObjectNode of(ObjectNode base, Path tokenizerJson, ObjectNode modelConfig, ObjectMapper json) throws IOException {
+        ObjectNode out = base == null ? json.createObjectNode() : base.deepCopy();
         JsonNode tokenizer = json.readTree(tokenizerJson.toFile());
         for (JsonNode t : tokenizer.path("added_tokens")) {
             if (t.path("special").asBoolean(false)) {
@@ -40,13 +40,15 @@ final class TokenizerConfig {
             }
         }
         int positions = modelConfig.path("max_position_embeddings").asInt(modelConfig.path("n_positions").asInt(0));
-        if (positions > 0) {
+        // Transformers writes 1e30 (VERY_LARGE_INTEGER) when it knew no limit: as good as none
+        boolean limitless = !out.has("model_max_length") || out.get("model_max_length").asDouble() >= 1e15;
+        if (positions > 0 && limitless) {
             // RoBERTa's positions start after the padding id, so two of them never hold a token
             boolean roberta = modelConfig.path("model_type").asText("").contains("roberta");
             out.put("model_max_length", roberta ? positions - modelConfig.path("pad_token_id").asInt(1) - 1 : positions);
         }
         String type = modelConfig.path("model_type").asText("");
-        if (type.equals("bert")) {
+        if (base == null && type.equals("bert")) {
             out.put("do_lower_case", lowercases(tokenizer));
         }
         return out;
