@@ -18,7 +18,7 @@ import java.util.concurrent.Callable
 @Command(name = 'merge', mixinStandardHelpOptions = true, versionProvider = Main.Version,
         description = ['Merge a LoRA or AdaLoRA adapter (by adapter_config.json\'s peft_type) into its base model (W + ΔW)',
                 'and write a complete Hugging Face directory (config.json, model.safetensors with every base weight, tokenizer',
-                'files, chat template, generation config) that loads without peft4j. A decoder (llama, mistral, qwen2, gpt2)',
+                'files, chat template, generation config) that loads without peft4j: a decoder (llama, mistral, qwen2, gpt2)',
                 'keeps the base checkpoint\'s tensor names and layouts, in f32; on an encoder a classification adapter',
                 '(task SEQ_CLS, a saved classifier, or --labels) gives a BERT classifier with its labels, any other adapter',
                 'the encoder itself. An adapter that does not fit the model is refused before anything is written.'],
