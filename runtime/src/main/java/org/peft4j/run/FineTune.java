@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.peft4j.peft.adalora.AllocationReport;
 import org.peft4j.train.CheckpointException;
 import org.peft4j.train.StepHook;
+import org.peft4j.train.StepInfo;
 import org.peft4j.train.Checkpoints;
 import org.peft4j.train.LrSchedule;
 import org.peft4j.train.Optimizer;
@@ -86,7 +87,8 @@ public final class FineTune {
                     samplesBefore = generate(s, "before");
                 }
                 LrSchedule schedule = new LrSchedule(config.schedule(), config.optimizer().lr(), plan.totalSteps());
-                result = fit(s, s.task, optimizer, both, checkpoints, stepHook(s, plan, allocation), schedule, from);
+                StepHook hook = s.adapter == null ? null : s.adapter.stepHook(plan.totalSteps());
+                result = fit(s, s.task, optimizer, traced(both, s, allocation), checkpoints, hook, schedule, from);
                 if (result.bestStep() > 0 && result.bestStep() != result.steps()) {
                     listener.onPhase("restoring the best checkpoint: step " + result.bestStep() + ", "
                             + tc.bestMetric() + " = " + result.bestValue());
@@ -153,32 +155,18 @@ public final class FineTune {
         return out;
     }
 
-    /**
-     * The adapter's per-step work (AdaLoRA's regularizer, importance, pruning; none for LoRA), and
-     * with AdaLoRA a trace of the budget b(t) beside the triplets actually kept; null when none.
-     */
-    private static StepHook stepHook(RunSession s, Plan plan, AllocationReport trace) {
-        StepHook h = s.adapter == null ? null : s.adapter.stepHook(plan.totalSteps());
-        if (h == null || s.adalora == null) {
-            return h;
+    /** With AdaLoRA, a trace of the budget b(t) beside the triplets actually kept after each step; else {@code to}. */
+    private static TrainingListener traced(TrainingListener to, RunSession s, AllocationReport trace) {
+        if (s.adalora == null) {
+            return to;
         }
-        return new StepHook() {
+        return TrainingListener.all(to, new TrainingListener() {
             @Override
-            public ai.djl.ndarray.NDArray extraLoss() {
-                return h.extraLoss();
+            public void onStep(StepInfo step) {
+                trace.record(step.step(), s.adalora.allocator().schedule().budget(step.step()),
+                        s.adalora.allocator().activeTriplets());
             }
-
-            @Override
-            public void afterBackward(int step) {
-                h.afterBackward(step);
-            }
-
-            @Override
-            public void afterOptimizerStep(int step) {
-                h.afterOptimizerStep(step);
-                trace.record(step, s.adalora.allocator().schedule().budget(step), s.adalora.allocator().activeTriplets());
-            }
-        };
+        });
     }
 
     /** Where the budget went: a table for the log, PNGs and a JSON part of the summary. */
