@@ -4,7 +4,8 @@ import ai.djl.ndarray.NDManager
 import ai.djl.ndarray.types.DataType
 import ai.djl.ndarray.types.Shape
 import com.fasterxml.jackson.databind.ObjectMapper
-import org.peft4j.models.CausalLms
+import org.peft4j.models.Registry
+import org.peft4j.models.core.Task
 import org.peft4j.nn.Module
 import org.peft4j.peft.adalora.AdaLoraConfig
 import org.peft4j.peft.adalora.AdaLoraInjector
@@ -36,7 +37,7 @@ class AdapterCommandsCliSpec extends Specification {
     def setupSpec() {
         Backend.get().seed(29)
         model = TinyCausalLmDir.write(dir.resolve('tiny'), 5)
-        Module lm = (Module) CausalLms.fromPretrained(model)
+        Module lm = (Module) Registry.load(model, Task.CAUSAL_LM)
         def a = AdaLoraInjector.inject(lm, AdaLoraConfig.builder().initR(3).targetR(2).alpha(6).tinit(1).tfinal(1)
                 .deltaT(1).totalSteps(10).targets(['q_proj', 'v_proj']).build(), m())
         a.layers().values().each { layer ->
@@ -47,7 +48,7 @@ class AdapterCommandsCliSpec extends Specification {
         first.setMask(m().zeros(new Shape(3, 1)))
         adalora = dir.resolve('adalora')
         a.save(adalora, 'CAUSAL_LM', model.toString())
-        Module lm2 = (Module) CausalLms.fromPretrained(model)
+        Module lm2 = (Module) Registry.load(model, Task.CAUSAL_LM)
         lora = dir.resolve('lora')
         LoraInjector.inject(lm2, LoraConfig.of(2, 4, 0, ['q_proj'], []), m()).save(lora, 'CAUSAL_LM', model.toString())
     }

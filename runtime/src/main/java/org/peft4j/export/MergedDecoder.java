@@ -1,9 +1,9 @@
 package org.peft4j.export;
 
 import ai.djl.ndarray.NDManager;
-import org.peft4j.models.CausalLm;
-import org.peft4j.models.CheckpointFiles;
-import org.peft4j.models.WeightLoader;
+import org.peft4j.models.core.CausalLm;
+import org.peft4j.models.core.CheckpointFiles;
+import org.peft4j.models.core.WeightLoader;
 import org.peft4j.nn.Module;
 import org.peft4j.peft.AdapterLayer;
 import org.peft4j.tensor.Backend;

@@ -8,7 +8,7 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.peft4j.io.FileTrees;
 import org.peft4j.io.SafeTensors;
-import org.peft4j.models.CheckpointFiles;
+import org.peft4j.models.core.CheckpointFiles;
 import org.peft4j.nn.Module;
 import org.peft4j.peft.AdapterLayer;
 

@@ -3,9 +3,9 @@ package org.peft4j.export;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import org.peft4j.models.CheckpointFiles;
-import org.peft4j.models.WeightLoader;
-import org.peft4j.models.bert.BertForSequenceClassification;
+import org.peft4j.models.core.CheckpointFiles;
+import org.peft4j.models.core.WeightLoader;
+import org.peft4j.models.core.SequenceClassifier;
 import org.peft4j.nn.Module;
 import org.peft4j.nn.Parameter;
 import org.peft4j.peft.AdapterLayer;
@@ -32,7 +32,7 @@ import java.util.OptionalInt;
  * <p>Which model the directory holds follows what was trained: a decoder (Llama family, GPT-2;
  * {@link MergedDecoder}) keeps its checkpoint's names; a sequence classifier (the adapter's task
  * is SEQ_CLS, it saved a classifier, or labels are given) is written as
- * {@code BertForSequenceClassification} with its labels; any other adapter on an encoder (an
+ * the family's sequence classifier (BERT's {@code BertForSequenceClassification}) with its labels; any other adapter on an encoder (an
  * embedding adapter) gives the encoder under its checkpoint's names. Every weight of the base
  * checkpoint is in the result, the ones the loaded model does not use (BERT's pooler) copied.
  */
@@ -75,7 +75,7 @@ public final class MergedExport {
                 }
             }
             // a classifier head over an encoder checkpoint takes the model's names; anything else the checkpoint's
-            boolean classifier = root instanceof BertForSequenceClassification;
+            boolean classifier = root instanceof SequenceClassifier;
             Map<String, NDArray> tensors = MergedDirectory.tensors(MergedDirectory.plainParameters(root),
                     root.children().keySet(), base, copies, !classifier);
             MergedDirectory.write(sourceModelDir, outDir, tensors, classifier ? MergedDirectory.text(configJson)
@@ -164,7 +164,7 @@ public final class MergedExport {
      */
     static ObjectNode configFor(ObjectNode source, Module root, List<String> labels) {
         ObjectNode c = source.deepCopy();
-        if (!(root instanceof BertForSequenceClassification classifier)) {
+        if (!(root instanceof SequenceClassifier classifier)) {
             if (labels != null) {
                 throw new IllegalArgumentException("labels " + labels + " were given, but the model is a "
                         + root.getClass().getSimpleName() + ", not a sequence classifier");
@@ -176,7 +176,8 @@ public final class MergedExport {
             throw new IllegalArgumentException(labels.size() + " labels " + labels + " were given for a classifier with "
                     + n + " outputs; give one name per class");
         }
-        c.putArray("architectures").add("BertForSequenceClassification");
+        // peft4j's classifiers carry the name of the Transformers class that loads their head
+        c.putArray("architectures").add(root.getClass().getSimpleName());
         c.put("num_labels", n);
         boolean sourceFits = labels == null && c.path("id2label").size() == n && c.path("label2id").size() == n;
         if (!sourceFits) {

@@ -3,8 +3,9 @@ package org.peft4j.peft.adalora
 import ai.djl.ndarray.NDArray
 import ai.djl.ndarray.NDManager
 import com.fasterxml.jackson.databind.ObjectMapper
-import org.peft4j.models.CausalLm
-import org.peft4j.models.CausalLms
+import org.peft4j.models.core.CausalLm
+import org.peft4j.models.Registry
+import org.peft4j.models.core.Task
 import org.peft4j.nn.Module
 import org.peft4j.peft.PeftType
 import org.peft4j.peft.files.PeftAdapters
@@ -42,14 +43,14 @@ class AdaLoraToLoraSpec extends Specification {
         def ada = new ObjectMapper().readTree(fx.adapterDir.resolve('adapter_config.json').toFile())
         Map<String, Integer> surviving = [:]
         ada.get('rank_pattern').fields().each { surviving[it.key - '.lora_E'] = it.value.count { it.asBoolean() } }
-        CausalLm withAdaLora = CausalLms.fromPretrained(fx.modelDir)
+        CausalLm withAdaLora = Registry.load(fx.modelDir, Task.CAUSAL_LM)
         PeftAdapters.load(fx.adapterDir, (Module) withAdaLora)
         NDArray expected = logits(withAdaLora, fx)
 
         when:
         def ranks = AdaLoraToLora.write(fx.adapterDir, tmp.resolve('lora'))
         def lora = new ObjectMapper().readTree(tmp.resolve('lora/adapter_config.json').toFile())
-        CausalLm withLora = CausalLms.fromPretrained(fx.modelDir)
+        CausalLm withLora = Registry.load(fx.modelDir, Task.CAUSAL_LM)
         def loaded = PeftAdapters.load(tmp.resolve('lora'), (Module) withLora)
 
         then: 'the ranks are the surviving triplets; some modules kept none'

@@ -4,9 +4,10 @@ import ai.djl.ndarray.NDArray
 import ai.djl.ndarray.NDManager
 import ai.djl.ndarray.index.NDIndex
 import org.peft4j.io.SafeTensors
-import org.peft4j.models.CausalLm
+import org.peft4j.models.core.CausalLm
 import org.peft4j.models.CausalLmLoss
-import org.peft4j.models.CausalLms
+import org.peft4j.models.Registry
+import org.peft4j.models.core.Task
 import org.peft4j.models.bert.BertForSequenceClassification
 import org.peft4j.models.bert.BertModel
 import org.peft4j.nn.Module
@@ -67,7 +68,7 @@ class PeftAdapterFixturesSpec extends Specification {
         def fx = HfFixture.load(name)
         Path dir = base == 'the original base' ? HfFixture.load(ORIGINAL).modelDir
                 : base == 'its residual base' ? withOriginalConfig(fx.modelDir) : fx.modelDir
-        CausalLm lm = CausalLms.fromPretrained(dir)
+        CausalLm lm = Registry.load(dir, Task.CAUSAL_LM)
 
         when:
         AdapterModel adapter = PeftAdapters.load(fx.adapterDir, (Module) lm)
@@ -100,7 +101,7 @@ class PeftAdapterFixturesSpec extends Specification {
     def "an AdaLoRA adapter with modules pruned to rank 0 gives PeftModel's outputs"() {
         given:
         def fx = HfFixture.load('adalora-llama')
-        CausalLm lm = CausalLms.fromPretrained(fx.modelDir)
+        CausalLm lm = Registry.load(fx.modelDir, Task.CAUSAL_LM)
 
         when:
         AdapterModel adapter = PeftAdapters.load(fx.adapterDir, (Module) lm)

@@ -2,8 +2,9 @@ package org.peft4j.peft.lora
 
 import ai.djl.ndarray.NDManager
 import ai.djl.ndarray.types.DataType
-import org.peft4j.models.CausalLm
-import org.peft4j.models.CausalLms
+import org.peft4j.models.core.CausalLm
+import org.peft4j.models.Registry
+import org.peft4j.models.core.Task
 import org.peft4j.models.llama.TinyLlama
 import org.peft4j.nn.Module
 import org.peft4j.peft.files.PeftAdapters
@@ -42,7 +43,7 @@ class ResidualInitReloadSpec extends Specification {
         given: 'an adapter initialised by #init, then moved as training would move it'
         Path base = new TinyLlama(7).writeTo(tmp.resolve('base'))
         Backend.get().seed(3)
-        CausalLm trained = CausalLms.fromPretrained(base)
+        CausalLm trained = Registry.load(base, Task.CAUSAL_LM)
         def lora = LoraInjector.inject((Module) trained, LoraConfig.builder().r(2).alpha(4).targets('q_proj', 'v_proj')
                 .init(init).build(), m)
         lora.layers().values().each { l ->
@@ -52,11 +53,11 @@ class ResidualInitReloadSpec extends Specification {
         lora.save(tmp.resolve('adapter'), 'CAUSAL_LM', base.toString())
 
         when: 'loaded on the original base'
-        CausalLm reloaded = CausalLms.fromPretrained(base)
+        CausalLm reloaded = Registry.load(base, Task.CAUSAL_LM)
         PeftAdapters.load(tmp.resolve('adapter'), (Module) reloaded)
 
         and: 'and, for contrast, applied as plain LoRA on the unchanged base (what ignoring the init gives)'
-        CausalLm plain = CausalLms.fromPretrained(base)
+        CausalLm plain = Registry.load(base, Task.CAUSAL_LM)
         def cfg = AdapterFiles.readConfig(tmp.resolve('adapter')).toBuilder().init(LoraInit.KAIMING_UNIFORM).build()
         def plainLora = LoraInjector.inject((Module) plain, cfg, m)
         plainLora.adapterParameters().each { k, p -> p.set(lora.adapterParameters()[k].value()) }
