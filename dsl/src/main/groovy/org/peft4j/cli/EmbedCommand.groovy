@@ -33,7 +33,7 @@ class EmbedCommand implements Callable<Integer> {
     @Option(names = '--model', required = true, paramLabel = 'MODEL', description = "'minilm' (embedded) or a BERT/RoBERTa Hugging Face directory")
     String model
 
-    @Option(names = '--adapter', paramLabel = 'DIR', description = 'a PEFT LoRA adapter directory to apply to the encoder')
+    @Option(names = '--adapter', paramLabel = 'DIR', description = 'a PEFT LoRA or AdaLoRA adapter directory to apply to the encoder')
     Path adapter
 
     @Option(names = '--input', required = true, paramLabel = 'FILE', description = 'JSONL (*.jsonl) with a text field, or one text per non-blank line')

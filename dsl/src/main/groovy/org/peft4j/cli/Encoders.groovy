@@ -3,7 +3,8 @@ package org.peft4j.cli
 import org.peft4j.data.Tokenizer
 import org.peft4j.embedding.PoolingMode
 import org.peft4j.embedding.SentenceEncoder
-import org.peft4j.peft.lora.AdapterFiles
+import org.peft4j.config.ConfigException
+import org.peft4j.peft.files.PeftAdapters
 
 import java.nio.file.Path
 
@@ -28,8 +29,14 @@ final class Encoders {
         }
         SentenceEncoder encoder = SentenceEncoder.load(modelDir, pooling)
         if (adapter != null) {
-            // an adapter that does not fit raises a ConfigException listing every mismatch: exit 2
-            AdapterFiles.load(adapter, encoder.model())
+            // LoRA or AdaLoRA by peft_type; an adapter that does not fit raises a ConfigException listing every mismatch: exit 2
+            try {
+                PeftAdapters.load(adapter, encoder.model())
+            } catch (ConfigException e) {
+                throw e
+            } catch (IllegalArgumentException e) {
+                throw new UserError(e.message)
+            }
         }
         encoder.model().train(false)
         encoder

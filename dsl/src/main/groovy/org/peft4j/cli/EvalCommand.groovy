@@ -38,7 +38,7 @@ class EvalCommand implements Callable<Integer> {
     CommonOptions common
 
     @Option(names = '--adapter', paramLabel = 'DIR',
-            description = 'a PEFT LoRA adapter directory to apply (default: none; for a run directory, its adapter)')
+            description = 'a PEFT LoRA or AdaLoRA adapter directory to apply (default: none; for a run directory, its adapter)')
     Path adapter
 
     @Option(names = '--json', paramLabel = 'FILE', description = 'also write the metrics as a JSON object to FILE')

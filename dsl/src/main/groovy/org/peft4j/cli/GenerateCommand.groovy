@@ -32,7 +32,7 @@ class GenerateCommand implements Callable<Integer> {
     @Option(names = '--model', required = true, paramLabel = 'DIR', description = 'a Hugging Face decoder directory (config.json, *.safetensors, tokenizer.json)')
     Path model
 
-    @Option(names = '--adapter', paramLabel = 'DIR', description = 'a PEFT LoRA adapter directory to apply to the model')
+    @Option(names = '--adapter', paramLabel = 'DIR', description = 'a PEFT LoRA or AdaLoRA adapter directory to apply to the model')
     Path adapter
 
     @Option(names = '--merge', description = 'merge --adapter (LoRA or AdaLoRA) into the weights in memory before decoding: no adapter branch at run time')

@@ -6,8 +6,8 @@ import org.peft4j.models.Registry
 import org.peft4j.models.core.Task
 import org.peft4j.nn.Module
 import org.peft4j.config.ConfigException
-import org.peft4j.peft.lora.AdapterFiles
-import org.peft4j.peft.lora.MergedDecoder
+import org.peft4j.export.MergedDecoder
+import org.peft4j.peft.files.PeftAdapters
 
 import java.nio.file.Path
 
@@ -50,8 +50,14 @@ final class LanguageModels {
             throw new UserError(e.message)
         }
         if (adapter != null) {
-            // an adapter that does not fit raises a ConfigException listing every mismatch: exit 2 too
-            AdapterFiles.load(adapter, (Module) lm)
+            // LoRA or AdaLoRA by peft_type; an adapter that does not fit raises a ConfigException listing every mismatch: exit 2 too
+            try {
+                PeftAdapters.load(adapter, (Module) lm)
+            } catch (ConfigException e) {
+                throw e
+            } catch (IllegalArgumentException e) {
+                throw new UserError(e.message)
+            }
         }
         ((Module) lm).train(false)
         lm

@@ -11,7 +11,7 @@ import picocli.CommandLine.Spec
 /** {@code peft4j}: the command line. Exit codes: 0 ok, 1 the run failed, 2 a usage or recipe mistake. */
 @Command(name = 'peft4j', mixinStandardHelpOptions = true, versionProvider = Version,
         description = 'Parameter-efficient fine-tuning on the JVM: compile a recipe script, check it, run it.',
-        subcommands = [RunCommand, CheckCommand, InspectCommand, MergeCommand, PredictCommand, BenchCommand, ImportOnnxCommand,
+        subcommands = [RunCommand, CheckCommand, InspectCommand, MergeCommand, ExportCommand, PredictCommand, BenchCommand, ImportOnnxCommand,
                 GenerateCommand,
                 PerplexityCommand,
                 EmbedCommand,

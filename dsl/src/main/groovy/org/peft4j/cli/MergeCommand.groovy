@@ -1,9 +1,6 @@
 package org.peft4j.cli
 
-import org.peft4j.models.Registry
-import org.peft4j.models.core.Task
-import org.peft4j.peft.lora.MergedDecoder
-import org.peft4j.peft.lora.MergedExport
+import org.peft4j.export.MergedExport
 import picocli.CommandLine.Command
 import picocli.CommandLine.Model.CommandSpec
 import picocli.CommandLine.Option
@@ -14,16 +11,17 @@ import java.nio.file.Path
 import java.util.concurrent.Callable
 
 /**
- * The offline merge: base model + LoRA adapter (AdaLoRA too for decoders) → a plain Hugging Face directory that needs
- * no adapter code. config.json's model_type picks the export: a decoder keeps its checkpoint's tensor
- * names, anything else is a BERT-style sequence classifier as before.
+ * The offline merge: base model + LoRA or AdaLoRA adapter → a complete Hugging Face directory that needs no adapter
+ * code. A decoder keeps its checkpoint's tensor names; on an encoder, a classification adapter gives a BERT sequence
+ * classifier with its labels, an embedding adapter the encoder itself.
  */
 @Command(name = 'merge', mixinStandardHelpOptions = true, versionProvider = Main.Version,
-        description = ['Merge a LoRA adapter (into a decoder also AdaLoRA, by adapter_config.json\'s peft_type) into its',
-                'base model (W + B·A·alpha/r) and write a plain Hugging Face directory (config.json, model.safetensors, tokenizer files)',
-                'that loads without peft4j. A BERT classifier gets its head and labels; a decoder (llama, mistral, qwen2,',
-                'gpt2 by config.json\'s model_type) keeps the base checkpoint\'s tensor names and layouts, in f32.',
-                'An adapter that does not fit the model is refused before anything is written.'],
+        description = ['Merge a LoRA or AdaLoRA adapter (by adapter_config.json\'s peft_type) into its base model (W + ΔW)',
+                'and write a complete Hugging Face directory (config.json, model.safetensors with every base weight, tokenizer',
+                'files, chat template, generation config) that loads without peft4j: a decoder (llama, mistral, qwen2, gpt2)',
+                'keeps the base checkpoint\'s tensor names and layouts, in f32; on an encoder a classification adapter',
+                '(task SEQ_CLS, a saved classifier, or --labels) gives a BERT classifier with its labels, any other adapter',
+                'the encoder itself. An adapter that does not fit the model is refused before anything is written.'],
         footer = ['', 'Examples:', '  peft4j merge --model minilm --adapter runs/quickstart/adapter --out merged --labels ham,spam',
                 '  peft4j merge --model ~/models/bert-base-uncased --adapter runs/x/adapter --out runs/x/merged',
                 '  peft4j merge --model ~/models/Qwen2-0.5B --adapter runs/chat/adapter --out runs/chat/merged',
@@ -57,16 +55,11 @@ class MergeCommand implements Callable<Integer> {
         }
         Path modelDir = Models.directory(model)
         Models.modelDir(adapter, 'adapter')
-        boolean decoder = isDecoder(modelDir)
-        if (decoder && labels != null) {
+        if (labels != null && MergedExport.isDecoder(modelDir)) {
             throw new UserError("--labels is for sequence classifiers; ${modelDir} is a causal language model")
         }
         try {
-            if (decoder) {
-                MergedDecoder.merge(modelDir, adapter, out)
-            } else {
-                MergedExport.merge(modelDir, adapter, out, labels)
-            }
+            MergedExport.merge(modelDir, adapter, out, labels)
         } catch (IllegalArgumentException e) {
             // both exports report an adapter that does not fit, or unknown classes, this way: the user's inputs
             throw new UserError(e.message)
@@ -75,9 +68,5 @@ class MergeCommand implements Callable<Integer> {
         w.println("merged ${adapter} into ${model}: ${out}")
         w.flush()
         0
-    }
-
-    private static boolean isDecoder(Path modelDir) {
-        Registry.builds(modelDir, Task.Kind.CAUSAL_LM)
     }
 }

@@ -32,7 +32,7 @@ class PerplexityCommand implements Callable<Integer> {
     @Option(names = '--model', required = true, paramLabel = 'DIR', description = 'a Hugging Face decoder directory (llama, mistral, qwen2 or gpt2)')
     Path model
 
-    @Option(names = '--adapter', paramLabel = 'DIR', description = 'a PEFT LoRA adapter directory to apply to the model')
+    @Option(names = '--adapter', paramLabel = 'DIR', description = 'a PEFT LoRA or AdaLoRA adapter directory to apply to the model')
     Path adapter
 
     @Option(names = '--input', required = true, paramLabel = 'FILE', description = 'one text per non-blank line, or JSONL (*.jsonl) with a text field')

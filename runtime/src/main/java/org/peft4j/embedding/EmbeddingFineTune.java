@@ -11,7 +11,6 @@ import org.peft4j.data.RetrievalSet;
 import org.peft4j.data.Tokenizer;
 import org.peft4j.models.EmbeddedModels;
 import org.peft4j.nn.Parameter;
-import org.peft4j.peft.lora.AdapterFiles;
 import org.peft4j.peft.lora.LoraInjector;
 import org.peft4j.peft.lora.LoraModel;
 import org.peft4j.run.HalfPrecision;
@@ -97,7 +96,7 @@ public final class EmbeddingFineTune {
             Map<String, Map<String, Double>> after = s.evaluate("after", both);
             if (s.lora != null) {
                 listener.onPhase("saving the adapter to " + dir.adapterDir());
-                AdapterFiles.save(s.lora, dir.adapterDir(), "FEATURE_EXTRACTION",
+                s.lora.save(dir.adapterDir(), "FEATURE_EXTRACTION",
                         config.embeddedModel() ? "sentence-transformers/all-MiniLM-L6-v2" : s.modelDir.toString());
             }
             List<Double> losses = result.losses();

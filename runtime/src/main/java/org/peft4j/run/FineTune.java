@@ -1,10 +1,10 @@
 package org.peft4j.run;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import org.peft4j.peft.adalora.AdaLoraHook;
 import org.peft4j.peft.adalora.AllocationReport;
 import org.peft4j.train.CheckpointException;
 import org.peft4j.train.StepHook;
+import org.peft4j.train.StepInfo;
 import org.peft4j.train.Checkpoints;
 import org.peft4j.train.LrSchedule;
 import org.peft4j.train.Optimizer;
@@ -87,7 +87,8 @@ public final class FineTune {
                     samplesBefore = generate(s, "before");
                 }
                 LrSchedule schedule = new LrSchedule(config.schedule(), config.optimizer().lr(), plan.totalSteps());
-                result = fit(s, s.task, optimizer, both, checkpoints, adaloraHook(s, plan, allocation), schedule, from);
+                StepHook hook = s.adapter == null ? null : s.adapter.stepHook(plan.totalSteps());
+                result = fit(s, s.task, optimizer, traced(both, s, allocation), checkpoints, hook, schedule, from);
                 if (result.bestStep() > 0 && result.bestStep() != result.steps()) {
                     listener.onPhase("restoring the best checkpoint: step " + result.bestStep() + ", "
                             + tc.bestMetric() + " = " + result.bestValue());
@@ -100,7 +101,7 @@ public final class FineTune {
 
             Map<String, Map<String, Double>> after = s.evaluateAll("after", both);
             List<GenerationSample> samples = samples(s.task.samplePrompts(), samplesBefore, generate(s, "after"));
-            boolean full = s.lora == null && s.adalora == null;
+            boolean full = s.adapter == null;
             listener.onPhase(full ? "saving the model" : "saving the adapter to " + dir.adapterDir());
             Path saved = s.save(dir.path(), dir.adapterDir());
             if (full) {
@@ -154,32 +155,18 @@ public final class FineTune {
         return out;
     }
 
-    /**
-     * AdaLoRA's per-step work (regularizer, importance, pruning), and a trace of the budget b(t)
-     * beside the triplets actually kept; null without AdaLoRA.
-     */
-    private static StepHook adaloraHook(RunSession s, Plan plan, AllocationReport trace) {
+    /** With AdaLoRA, a trace of the budget b(t) beside the triplets actually kept after each step; else {@code to}. */
+    private static TrainingListener traced(TrainingListener to, RunSession s, AllocationReport trace) {
         if (s.adalora == null) {
-            return null;
+            return to;
         }
-        AdaLoraHook h = s.adalora.hook(plan.totalSteps());
-        return new StepHook() {
+        return TrainingListener.all(to, new TrainingListener() {
             @Override
-            public ai.djl.ndarray.NDArray extraLoss() {
-                return h.extraLoss();
+            public void onStep(StepInfo step) {
+                trace.record(step.step(), s.adalora.allocator().schedule().budget(step.step()),
+                        s.adalora.allocator().activeTriplets());
             }
-
-            @Override
-            public void afterBackward(int step) {
-                h.afterBackward(step);
-            }
-
-            @Override
-            public void afterOptimizerStep(int step) {
-                h.afterOptimizerStep(step);
-                trace.record(step, h.allocator().schedule().budget(step), h.allocator().activeTriplets());
-            }
-        };
+        });
     }
 
     /** Where the budget went: a table for the log, PNGs and a JSON part of the summary. */

@@ -19,8 +19,8 @@ import org.peft4j.models.core.ModelConfig;
 import org.peft4j.models.core.SequenceClassifier;
 import org.peft4j.models.core.Task;
 import org.peft4j.nn.Module;
-import org.peft4j.peft.lora.AdapterFiles;
-import org.peft4j.peft.lora.TrainedHead;
+import org.peft4j.peft.TrainedHead;
+import org.peft4j.peft.files.PeftAdapters;
 import org.peft4j.tensor.Backend;
 import org.peft4j.tensor.StepScope;
 
@@ -87,7 +87,7 @@ public final class Predictor implements AutoCloseable {
         SequenceClassifier model = Registry.load(modelDir, Task.sequenceClassification(names.size(), 0));
         try {
             if (adapterDir != null) {
-                AdapterFiles.load(adapterDir, (Module) model, manager);
+                PeftAdapters.load(adapterDir, (Module) model, manager);
             }
             ((Module) model).setTrainable(false);
             ((Module) model).train(false);

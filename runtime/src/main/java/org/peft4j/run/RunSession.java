@@ -5,13 +5,11 @@ import org.peft4j.models.EmbeddedModels;
 import org.peft4j.models.TaskType;
 import org.peft4j.nn.Module;
 import org.peft4j.nn.Parameter;
-import org.peft4j.peft.adalora.AdaLoraFiles;
+import org.peft4j.peft.AdapterModel;
 import org.peft4j.peft.adalora.AdaLoraInjector;
 import org.peft4j.peft.adalora.AdaLoraModel;
 import org.peft4j.peft.adalora.BudgetSchedule;
-import org.peft4j.peft.lora.AdapterFiles;
 import org.peft4j.peft.lora.LoraInjector;
-import org.peft4j.peft.lora.LoraModel;
 import org.peft4j.tensor.Backend;
 import org.peft4j.train.Trainer;
 import org.peft4j.train.TrainingListener;
@@ -32,7 +30,9 @@ final class RunSession implements AutoCloseable {
     final Path modelDir;
     final TaskRun<?> task;
     final Module model;
-    final LoraModel lora;
+    /** The run's adapter (LoRA or AdaLoRA), or null when the whole model trains. */
+    final AdapterModel adapter;
+    /** The adapter when it is AdaLoRA, whose budget the plan and the summary report; else null. */
     final AdaLoraModel adalora;
 
     private RunSession(RunConfig config, TrainingListener listener) throws IOException {
@@ -55,9 +55,10 @@ final class RunSession implements AutoCloseable {
                 : new ClassificationRun(config, modelDir, manager, seed, listener);
         this.model = task.model();
         backend.seed(seed + 1);
-        this.lora = config.lora() == null ? null : LoraInjector.inject(model, config.lora(), manager);
+        AdapterModel lora = config.lora() == null ? null : LoraInjector.inject(model, config.lora(), manager);
         this.adalora = config.adalora() == null ? null : AdaLoraInjector.inject(model, config.adalora(), manager);
-        if (lora == null && adalora == null) {
+        this.adapter = lora != null ? lora : adalora;
+        if (adapter == null) {
             model.setTrainable(true);
         }
         HalfPrecision.apply(backend, model, listener);
@@ -91,7 +92,7 @@ final class RunSession implements AutoCloseable {
         Map<String, Map<String, Long>> splits = task.splitStats();
         int batches = task.trainingData(config.train().batchSize(), config.train().seed()).batchesPerEpoch();
         int total = Trainer.totalSteps(config.train(), batches);
-        List<String> adapted = lora != null ? lora.adaptedPaths() : adalora != null ? adalora.adaptedPaths() : List.of();
+        List<String> adapted = adapter != null ? adapter.adaptedPaths() : List.of();
         return new Plan(modelDir.toString(), adapted, trainableNames,
                 model.trainableParameterCount(), model.parameterCount(), splits,
                 Trainer.stepsPerEpoch(batches, config.train().gradAccum()), total,
@@ -129,13 +130,10 @@ final class RunSession implements AutoCloseable {
     /** The adapter into {@code adapterDir}, or the whole model where its task keeps it; returns where. */
     Path save(Path runDir, Path adapterDir) throws IOException {
         String base = config.model().source() != null ? "sentence-transformers/all-MiniLM-L6-v2" : modelDir.toString();
-        if (lora != null) {
-            AdapterFiles.save(lora, adapterDir, task.peftTaskType(), base);
-        } else if (adalora != null) {
-            AdaLoraFiles.save(adalora, adapterDir, task.peftTaskType(), base);
-        } else {
+        if (adapter == null) {
             return task.saveFull(runDir, adapterDir);
         }
+        adapter.save(adapterDir, task.peftTaskType(), base);
         return adapterDir;
     }
 

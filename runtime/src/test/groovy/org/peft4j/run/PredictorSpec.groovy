@@ -9,7 +9,7 @@ import org.peft4j.nn.Parameter
 import org.peft4j.peft.lora.AdapterFiles
 import org.peft4j.peft.lora.LoraConfig
 import org.peft4j.peft.lora.LoraInjector
-import org.peft4j.peft.lora.MergedExport
+import org.peft4j.export.MergedExport
 import org.peft4j.tensor.Backend
 import org.peft4j.testing.TinyTokenizer
 import spock.lang.Specification

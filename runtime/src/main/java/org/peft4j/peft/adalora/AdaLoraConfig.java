@@ -1,7 +1,9 @@
 package org.peft4j.peft.adalora;
 
 import org.peft4j.config.ConfigException;
-import org.peft4j.peft.lora.LoraConfig;
+import org.peft4j.peft.AdapterConfig;
+import org.peft4j.peft.PeftType;
+import org.peft4j.peft.TargetSpec;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -38,7 +40,8 @@ import java.util.regex.PatternSyntaxException;
  */
 public record AdaLoraConfig(int initR, int targetR, int tinit, int tfinal, int deltaT, double beta1, double beta2,
                             double orthReg, int totalSteps, double alpha, double dropout, List<String> targets,
-                            String targetRegex, List<String> modulesToSave, OrthRegKind orthRegKind) {
+                            String targetRegex, List<String> modulesToSave, OrthRegKind orthRegKind)
+        implements AdapterConfig {
 
     public AdaLoraConfig {
         targets = targets == null ? List.of() : List.copyOf(targets);
@@ -62,9 +65,15 @@ public record AdaLoraConfig(int initR, int targetR, int tinit, int tfinal, int d
                 targets, targetRegex, modulesToSave, orthRegKind);
     }
 
-    /** The LoRA view of these settings, used only to reuse {@code LoraInjector.matchTargets}. */
-    LoraConfig targetMatching() {
-        return new LoraConfig(initR, alpha, dropout, targets, targetRegex, modulesToSave);
+    @Override
+    public PeftType peftType() {
+        return PeftType.ADALORA;
+    }
+
+    /** The targets (names or a regex), as {@link org.peft4j.peft.TargetMatcher} reads them for every method. */
+    @Override
+    public TargetSpec targeting() {
+        return TargetSpec.of(targets, targetRegex);
     }
 
     private static List<String> problems(int initR, int targetR, int tinit, int tfinal, int deltaT, double beta1,

@@ -5,14 +5,17 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.Shape;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import org.peft4j.config.ConfigException;
 import org.peft4j.io.AtomicFiles;
 import org.peft4j.io.SafeTensors;
 import org.peft4j.nn.Module;
 import org.peft4j.nn.Parameter;
+import org.peft4j.peft.PeftFiles;
+import org.peft4j.peft.PeftJson;
+import org.peft4j.peft.PeftType;
+import org.peft4j.peft.TargetSpec;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -21,6 +24,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * AdaLoRA adapters on disk in Hugging Face PEFT's layout: {@code adapter_config.json} with
@@ -33,11 +37,18 @@ import java.util.Map;
  */
 public final class AdaLoraFiles {
 
-    public static final String CONFIG = "adapter_config.json";
-    public static final String WEIGHTS = "adapter_model.safetensors";
-    static final String PREFIX = "base_model.model.";
+    public static final String CONFIG = PeftFiles.CONFIG;
+    public static final String WEIGHTS = PeftFiles.WEIGHTS;
+    static final String PREFIX = PeftFiles.PREFIX;
 
-    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+    /** The fields {@link #load} uses; every other one is sorted by {@link PeftJson#checkUnused}. */
+    private static final Set<String> USED = Set.of("init_r", "target_r", "tinit", "tfinal", "deltaT", "beta1", "beta2",
+            "orth_reg_weight", "total_step", "rank_pattern", "lora_alpha", "lora_dropout", "target_modules",
+            "exclude_modules", "layers_to_transform", "layers_pattern", "modules_to_save", "fan_in_fan_out",
+            "peft4j_orth_reg_kind", "bias", "use_dora",
+            // LoraConfig fields PEFT's AdaLoRA layers never read: r (PEFT warns when it is not 8), the init, rsLoRA's
+            // scale, and alpha_pattern (every layer scales by lora_alpha / ranknum)
+            "r", "init_lora_weights", "use_rslora", "alpha_pattern");
 
     private AdaLoraFiles() {
     }
@@ -67,12 +78,12 @@ public final class AdaLoraFiles {
                     m.namedParameters().forEach((n, p) -> tensors.put(PREFIX + Module.join(path, n), p.value())));
             SafeTensors.write(dir.resolve(WEIGHTS), tensors, Map.of("format", "pt"));
         }
-        AtomicFiles.writeString(dir.resolve(CONFIG), JSON.writeValueAsString(configJson(model, taskType, baseModel)));
+        AtomicFiles.writeString(dir.resolve(CONFIG), PeftFiles.JSON.writeValueAsString(configJson(model, taskType, baseModel)));
     }
 
     static ObjectNode configJson(AdaLoraModel model, String taskType, String baseModel) {
         AdaLoraConfig c = model.config();
-        ObjectNode n = JSON.createObjectNode();
+        ObjectNode n = PeftFiles.JSON.createObjectNode();
         n.put("peft_type", "ADALORA");
         n.put("task_type", taskType);
         n.put("base_model_name_or_path", baseModel);
@@ -122,34 +133,58 @@ public final class AdaLoraFiles {
 
     /**
      * Reads an adapter directory (ours or PEFT's) and puts its layers into {@code root} at the
-     * surviving ranks of its {@code rank_pattern} (init_r where there is none), with the saved
-     * weights; modules to save get their saved weights. The result is for inference or merging:
-     * no rank allocator is built for it.
+     * surviving ranks of its {@code rank_pattern} (init_r where there is none; 0 where every
+     * triplet was pruned), with the saved weights; modules to save get their saved weights, and the
+     * heads PEFT adds for the task ({@code score} beside {@code classifier}) count where the model
+     * has them. The result is for inference or merging: no rank allocator is built for it.
      */
     public static AdaLoraModel load(Path dir, Module root, NDManager manager) throws IOException {
-        JsonNode json = JSON.readTree(dir.resolve(CONFIG).toFile());
-        if (!"ADALORA".equals(json.path("peft_type").asText())) {
+        JsonNode json = PeftFiles.readConfig(dir);
+        if (PeftFiles.peftType(json, dir) != PeftType.ADALORA) {
             throw new IllegalArgumentException(dir.resolve(CONFIG) + ": peft_type is '" + json.path("peft_type").asText()
                     + "', expected 'ADALORA'; load LoRA adapters with peft.lora.AdapterFiles");
         }
+        List<String> problems = new ArrayList<>();
+        List<String> notes = new ArrayList<>();
+        PeftJson.checkUnused(json, USED, problems, notes);
+        if (!"none".equals(PeftJson.text(json, "bias", "none"))) {
+            problems.add("bias = " + json.get("bias") + ": peft4j's AdaLoRA trains and loads no biases; use bias \"none\"");
+        }
+        if (json.path("use_dora").asBoolean(false)) {
+            problems.add("use_dora = true: AdaLoRA has no DoRA form (PEFT refuses it too)");
+        }
+        if (!problems.isEmpty()) {
+            throw new ConfigException(problems.stream().map(x -> dir.resolve(CONFIG) + ": " + x).toList());
+        }
         AdaLoraConfig config = configFrom(json);
+        java.util.Set<String> modules = root.namedModules().keySet();
+        TargetSpec read = PeftJson.readTargeting(json);
+        TargetSpec targeting = new TargetSpec(PeftFiles.builtTargets(read.names(), modules), read.regex(),
+                read.allLinear(), read.exclude(), read.excludeRegex(), read.layersToTransform(), read.layersPattern());
         Map<String, Integer> ranks = ranksFrom(json.get("rank_pattern"));
-        Map<String, NDArray> tensors = SafeTensors.read(dir.resolve(WEIGHTS), manager);
+        Map<String, NDArray> tensors = new LinkedHashMap<>();
+        SafeTensors.read(PeftFiles.weights(dir), manager).forEach((key, t) -> {
+            String path = PeftFiles.modelPath(key);
+            tensors.put(path == null ? key : path, t);
+        });
         try {
-            AdaLoraModel model = AdaLoraInjector.inject(root, config, (path, base) -> new SvdLinear(base,
-                    ranks.getOrDefault(path, config.initR()), config.initR(), config.alpha(), config.dropout(), manager));
+            AdaLoraModel model = AdaLoraInjector.inject(root, config, targeting,
+                    PeftFiles.taskHeads(json.path("task_type").asText(null)), (path, base) -> new SvdLinear(base,
+                            ranks.getOrDefault(path, config.initR()), config.initR(), config.alpha(), config.dropout(),
+                            manager));
             List<String> unknown = new ArrayList<>(ranks.keySet());
             unknown.removeAll(model.layers().keySet());
+            unknown.removeIf(p -> PeftFiles.unbuiltModule(p, modules) != null);
             if (!unknown.isEmpty()) {
                 throw new IllegalArgumentException(dir.resolve(CONFIG) + ": rank_pattern names modules " + unknown
                         + " that target_modules does not adapt; adapted: " + model.adaptedPaths());
             }
             for (Map.Entry<String, Parameter> e : model.adapterParameters().entrySet()) {
                 String key = PREFIX + e.getKey();
-                NDArray t = tensors.get(key);
+                NDArray t = tensors.remove(e.getKey());
                 if (t == null) {
                     throw new IllegalArgumentException(dir.resolve(WEIGHTS) + " has no tensor '" + key + "'; it has "
-                            + tensors.keySet());
+                            + tensors.keySet().stream().map(p -> PREFIX + p).toList());
                 }
                 Shape want = e.getValue().value().getShape();
                 if (!t.getShape().equals(want)) {
@@ -158,8 +193,8 @@ public final class AdaLoraFiles {
                             + " (rank_pattern and the saved tensors disagree)");
                 }
                 e.getValue().set(t);
-                tensors.remove(key);
             }
+            PeftFiles.report(dir, notes);
             return model;
         } finally {
             tensors.values().forEach(NDArray::close);
@@ -167,19 +202,10 @@ public final class AdaLoraFiles {
     }
 
     private static AdaLoraConfig configFrom(JsonNode j) {
-        JsonNode targets = j.get("target_modules");
-        List<String> names = new ArrayList<>();
-        String regex = null;
-        if (targets != null && targets.isTextual()) {
-            regex = targets.asText();
-        } else if (targets != null) {
-            targets.forEach(t -> names.add(t.asText()));
-        }
-        List<String> save = new ArrayList<>();
-        JsonNode s = j.get("modules_to_save");
-        if (s != null && s.isArray()) {
-            s.forEach(t -> save.add(t.asText()));
-        }
+        TargetSpec targeting = PeftJson.readTargeting(j);
+        List<String> names = targeting.names();
+        String regex = targeting.regex();
+        List<String> save = PeftJson.modulesToSave(j);
         JsonNode kind = j.get("peft4j_orth_reg_kind");
         // a PEFT file with no total_step (or with tinit + tfinal ≥ total_step) loads for inference: T plays no part
         int total = j.path("total_step").asInt(0);

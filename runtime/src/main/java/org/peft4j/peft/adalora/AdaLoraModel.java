@@ -2,8 +2,12 @@ package org.peft4j.peft.adalora;
 
 import ai.djl.ndarray.NDArray;
 import org.peft4j.nn.Module;
-import org.peft4j.nn.Parameter;
+import org.peft4j.peft.AdapterModel;
+import org.peft4j.peft.PeftType;
+import org.peft4j.train.StepHook;
 
+import java.io.IOException;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -12,23 +16,21 @@ import java.util.Map;
 
 /**
  * A model with AdaLoRA layers in place: the layers by module path, the modules trained in full,
- * and, for training, the rank allocator (built once T, the run's optimizer steps, is known).
+ * and, for training, the rank allocator (built once T, the run's optimizer steps, is known). As in
+ * PEFT, where {@code AdaLoraModel} extends {@code LoraModel}, it shares the adapter contract; its
+ * per-step work is the regularizer, the importance scores and the pruning.
  */
-public final class AdaLoraModel {
+public final class AdaLoraModel extends AdapterModel {
 
-    private final Module root;
     private AdaLoraConfig config;
     private final Map<String, SvdLinear> layers;
-    private final Map<String, Module> modulesToSave;
     private final OrthogonalRegularizer regularizer;
     private RankAllocator allocator;
-    private boolean unloaded;
 
     AdaLoraModel(Module root, AdaLoraConfig config, Map<String, SvdLinear> layers, Map<String, Module> modulesToSave) {
-        this.root = root;
+        super(root, modulesToSave);
         this.config = config;
         this.layers = Collections.unmodifiableMap(layers);
-        this.modulesToSave = Collections.unmodifiableMap(modulesToSave);
         this.regularizer = new OrthogonalRegularizer(config.orthRegKind());
         if (config.totalSteps() > 0) {
             buildAllocator();
@@ -37,6 +39,11 @@ public final class AdaLoraModel {
 
     private void buildAllocator() {
         allocator = new RankAllocator(layers, config, new BudgetSchedule(config, layers.size()));
+    }
+
+    @Override
+    public PeftType peftType() {
+        return PeftType.ADALORA;
     }
 
     /**
@@ -65,25 +72,37 @@ public final class AdaLoraModel {
         return new AdaLoraHook(this, resolveTotalSteps(runSteps));
     }
 
-    public Module root() {
-        return root;
+    /** {@link #hook} as the training loop's step hook. */
+    @Override
+    public StepHook stepHook(int runSteps) {
+        AdaLoraHook h = hook(runSteps);
+        return new StepHook() {
+            @Override
+            public NDArray extraLoss() {
+                return h.extraLoss();
+            }
+
+            @Override
+            public void afterBackward(int step) {
+                h.afterBackward(step);
+            }
+
+            @Override
+            public void afterOptimizerStep(int step) {
+                h.afterOptimizerStep(step);
+            }
+        };
     }
 
+    @Override
     public AdaLoraConfig config() {
         return config;
     }
 
     /** Adapted layers by the module path of the linear they replaced, in injection order. */
+    @Override
     public Map<String, SvdLinear> layers() {
         return layers;
-    }
-
-    public List<String> adaptedPaths() {
-        return new ArrayList<>(layers.keySet());
-    }
-
-    public Map<String, Module> modulesToSave() {
-        return modulesToSave;
     }
 
     /** R(P, Q) over all layers, unweighted (the caller multiplies by γ); null when no layer has a triplet. */
@@ -114,43 +133,9 @@ public final class AdaLoraModel {
         return out;
     }
 
-    /**
-     * The adapter's parameters by PEFT's state-dict names: {@code <path>.lora_A}, {@code .lora_E},
-     * {@code .lora_B}, and the full parameters of the modules to save.
-     */
-    public Map<String, Parameter> adapterParameters() {
-        Map<String, Parameter> out = new LinkedHashMap<>();
-        layers.forEach((path, layer) -> layer.adapterParameters().forEach((n, p) -> out.put(path + "." + n, p)));
-        modulesToSave.forEach((path, m) -> m.namedParameters().forEach((n, p) -> out.put(Module.join(path, n), p)));
-        return out;
-    }
-
-    public void merge() {
-        checkLoaded();
-        layers.values().forEach(SvdLinear::merge);
-    }
-
-    public void unmerge() {
-        checkLoaded();
-        layers.values().forEach(SvdLinear::unmerge);
-    }
-
-    /**
-     * Merges every layer into its base weight and puts each base layer back where its adapter was
-     * (a Conv1D keeps its [in, out] weight); returns the root, now a plain model. This AdaLoraModel
-     * cannot be used afterwards.
-     */
-    public Module mergeAndUnload() {
-        merge();
-        layers.forEach((path, layer) ->
-                AdaLoraInjector.parentOf(root, path).replaceChild(AdaLoraInjector.lastPart(path), layer.baseLayer()));
-        unloaded = true;
-        return root;
-    }
-
-    private void checkLoaded() {
-        if (unloaded) {
-            throw new IllegalStateException("this AdaLoraModel was merged and unloaded; use the returned plain model");
-        }
+    /** Writes PEFT's layout with the pruned triplets left out ({@link AdaLoraFiles#save}). */
+    @Override
+    public void save(Path dir, String taskType, String baseModel) throws IOException {
+        AdaLoraFiles.save(this, dir, taskType, baseModel);
     }
 }

@@ -13,6 +13,7 @@ import org.peft4j.nn.Linear;
 import org.peft4j.nn.LinearLayer;
 import org.peft4j.nn.Module;
 import org.peft4j.nn.Parameter;
+import org.peft4j.peft.AdapterLayer;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -39,7 +40,7 @@ import java.util.Map;
  * Conv1D ([in, out], {@link LinearLayer#fanInFanOut()}). P, Λ and Q have the same shapes for both,
  * as in PEFT; only merging writes ΔW transposed into an [in, out] weight.
  */
-public final class SvdLinear extends Module implements LinearLayer {
+public final class SvdLinear extends Module implements AdapterLayer {
 
     private final int r;
     private final double ranknum;

@@ -4,8 +4,6 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.peft4j.config.ConfigException;
 import org.peft4j.io.AtomicFiles;
@@ -13,6 +11,8 @@ import org.peft4j.io.SafeTensors;
 import org.peft4j.nn.LinearLayer;
 import org.peft4j.nn.Module;
 import org.peft4j.nn.Parameter;
+import org.peft4j.peft.PeftFiles;
+import org.peft4j.peft.TargetMatcher;
 import org.peft4j.tensor.Backend;
 
 import java.io.IOException;
@@ -35,11 +35,9 @@ import java.util.TreeSet;
  */
 public final class AdapterFiles {
 
-    public static final String CONFIG = "adapter_config.json";
-    public static final String WEIGHTS = "adapter_model.safetensors";
-    static final String PREFIX = "base_model.model.";
-
-    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+    public static final String CONFIG = PeftFiles.CONFIG;
+    public static final String WEIGHTS = PeftFiles.WEIGHTS;
+    static final String PREFIX = PeftFiles.PREFIX;
 
     private AdapterFiles() {
     }
@@ -55,29 +53,23 @@ public final class AdapterFiles {
         Map<String, NDArray> tensors = new LinkedHashMap<>();
         model.adapterParameters().forEach((path, p) -> tensors.put(PREFIX + path, p.value()));
         SafeTensors.write(dir.resolve(WEIGHTS), tensors, Map.of("format", "pt"));
-        AtomicFiles.writeString(dir.resolve(CONFIG), JSON.writeValueAsString(configJson(model, taskType, baseModel)));
+        AtomicFiles.writeString(dir.resolve(CONFIG), PeftFiles.JSON.writeValueAsString(configJson(model, taskType, baseModel)));
     }
 
     static ObjectNode configJson(LoraModel model, String taskType, String baseModel) {
-        return LoraConfigJson.write(model.config(), taskType, baseModel, JSON);
+        return LoraConfigJson.write(model.config(), taskType, baseModel, PeftFiles.JSON);
     }
 
     /** Reads {@code adapter_config.json} of a directory. */
     public static LoraConfig readConfig(Path dir) throws IOException {
-        Path file = dir.resolve(CONFIG);
-        if (!Files.isRegularFile(file)) {
-            throw new IOException(file + " does not exist: an adapter directory holds " + CONFIG + " and " + WEIGHTS);
-        }
-        JsonNode node;
+        return readConfig(dir, PeftFiles.readConfig(dir), new ArrayList<>());
+    }
+
+    private static LoraConfig readConfig(Path dir, JsonNode node, List<String> notes) {
         try {
-            node = JSON.readTree(file.toFile());
-        } catch (IOException e) {
-            throw new IOException(file + " is not valid JSON: " + e.getMessage(), e);
-        }
-        try {
-            return LoraConfigJson.read(node);
+            return LoraConfigJson.read(node, notes);
         } catch (ConfigException e) {
-            throw prefixed(file.toString(), e);
+            throw prefixed(dir.resolve(CONFIG).toString(), e);
         }
     }
 
@@ -90,15 +82,19 @@ public final class AdapterFiles {
      * Loads an adapter written by PEFT (or by {@link #save}): injects it with the file's
      * configuration and sets its tensors. Every mismatch between the files and the model (a target
      * that does not exist, a missing, extra or misshapen tensor) is reported before the model is
-     * touched, in one {@link ConfigException}. The base weights are never changed: a PiSSA adapter
-     * expects the residual base model it was saved with, as in PEFT.
+     * touched, in one {@link ConfigException}. A PiSSA or OLoRA adapter rebuilds its residual base
+     * from the given (original) base weights, as PEFT's loader does by repeating the init; every
+     * other init only chose starting values, which the file's tensors replace. The heads PEFT adds
+     * to {@code modules_to_save} for the task ({@code score} beside {@code classifier}) count where
+     * the model has them; tensors under a top-level module the model does not build (BERT's
+     * {@code pooler} in an encoder that pools itself) are skipped with a note.
      */
     public static LoraModel load(Path dir, Module model, NDManager manager) throws IOException {
         Checked checked = check(dir, model);
-        // PiSSA's SVD would change the base weights; the file's tensors replace A and B anyway
-        LoraModel lora = LoraInjector.inject(model, neutral(checked.config), manager);
+        LoraModel lora = LoraInjector.inject(model, onLoad(checked.fitted), manager);
         lora.putConfig(LoraLinear.DEFAULT, checked.config);
         setTensors(lora, checked, manager);
+        PeftFiles.report(dir, checked.notes);
         return lora;
     }
 
@@ -118,8 +114,13 @@ public final class AdapterFiles {
             problems.add(dir.resolve(CONFIG) + ": bias = " + checked.config.bias().peftName()
                     + " would overwrite the biases this model's adapters share; load it on its own with load()");
         }
+        if (checked.config.init().changesBase()) {
+            problems.add(dir.resolve(CONFIG) + ": init_lora_weights = " + checked.config.init()
+                    + " would change the base weights this model's adapters share; convert it to plain LoRA with"
+                    + " PEFT's save_pretrained(path_initial_model_for_weight_conversion=...), or load it on its own");
+        }
         ConfigException.throwIfAny(problems);
-        lora.addAdapter(name, neutral(checked.config));
+        lora.addAdapter(name, onLoad(checked.fitted));
         lora.putConfig(name, checked.config);
         String previous = lora.activeAdapter();
         lora.setAdapter(name);
@@ -128,29 +129,41 @@ public final class AdapterFiles {
         } finally {
             lora.setAdapter(previous);
         }
+        PeftFiles.report(dir, checked.notes);
     }
 
-    private record Checked(LoraConfig config, Path weights, Map<String, String> fileKeyByPath) {
+    /**
+     * @param config the file's configuration, recorded and saved again as it was
+     * @param fitted the same with the task heads the model lacks left out of modules_to_save: what is injected
+     * @param notes  what to tell the user once the adapter is in
+     */
+    private record Checked(LoraConfig config, LoraConfig fitted, Path weights, Map<String, String> fileKeyByPath,
+                           List<String> notes) {
     }
 
-    private static LoraConfig neutral(LoraConfig config) {
-        return config.toBuilder().init(LoraInit.KAIMING_UNIFORM).build();
+    /** The init to repeat on load: PiSSA and OLoRA rebuild the residual base; any other init's values are replaced. */
+    private static LoraConfig onLoad(LoraConfig config) {
+        return config.init().changesBase() ? config : config.toBuilder().init(LoraInit.KAIMING_UNIFORM).build();
     }
 
     private static void setTensors(LoraModel lora, Checked checked, NDManager manager) throws IOException {
         Map<String, NDArray> tensors = SafeTensors.read(checked.weights, manager);
-        for (Map.Entry<String, Parameter> e : lora.adapterParameters().entrySet()) {
-            e.getValue().set(tensors.get(checked.fileKeyByPath.get(e.getKey())));
+        try {
+            for (Map.Entry<String, Parameter> e : lora.adapterParameters().entrySet()) {
+                e.getValue().set(tensors.remove(checked.fileKeyByPath.get(e.getKey())));
+            }
+        } finally {
+            tensors.values().forEach(NDArray::close);            // the skipped ones
         }
     }
 
     /** Reads the config and the tensor header and reports every mismatch with {@code model} at once. */
     private static Checked check(Path dir, Module model) throws IOException {
-        LoraConfig config = readConfig(dir);
-        Path weights = dir.resolve(WEIGHTS);
-        if (!Files.isRegularFile(weights)) {
-            throw new IOException(weights + " does not exist: an adapter directory holds " + CONFIG + " and " + WEIGHTS);
-        }
+        JsonNode json = PeftFiles.readConfig(dir);
+        List<String> notes = new ArrayList<>();
+        LoraConfig config = readConfig(dir, json, notes);
+        LoraConfig fitted = fitted(config, json.path("task_type").asText(null), model);
+        Path weights = PeftFiles.weights(dir);
         Map<String, SafeTensors.Entry> header = SafeTensors.header(weights);
         Map<String, String> fileKeyByPath = new LinkedHashMap<>();
         List<String> problems = new ArrayList<>();
@@ -164,7 +177,7 @@ public final class AdapterFiles {
         }
         Map<String, Shape> expected;
         try {
-            expected = expectedShapes(model, config);
+            expected = expectedShapes(model, fitted);
         } catch (ConfigException e) {
             throw prefixed(dir.resolve(CONFIG) + " does not fit the model", e);
         }
@@ -183,10 +196,41 @@ public final class AdapterFiles {
         }
         TreeSet<String> extra = new TreeSet<>(fileKeyByPath.keySet());
         extra.removeAll(expected.keySet());
-        extra.forEach(p -> problems.add(weights + ": tensor '" + fileKeyByPath.get(p)
-                + "' fits nothing the config adapts or saves; the model's adapter tensors are " + expected.keySet()));
+        TreeSet<String> absentModules = new TreeSet<>();
+        Map<String, Module> modules = model.namedModules();
+        for (String p : extra) {
+            String unbuilt = PeftFiles.unbuiltModule(p, modules.keySet());
+            if (unbuilt != null) {
+                absentModules.add(unbuilt);
+                fileKeyByPath.remove(p);
+            } else {
+                problems.add(weights + ": tensor '" + fileKeyByPath.get(p)
+                        + "' fits nothing the config adapts or saves; the model's adapter tensors are " + expected.keySet());
+            }
+        }
+        if (!absentModules.isEmpty()) {
+            notes.add("the model has no module " + absentModules + ", so the adapter's tensors for it are not used"
+                    + " (an encoder that pools its own way does not build BERT's pooler, which PEFT's all-linear adapts)");
+        }
         ConfigException.throwIfAny(problems);
-        return new Checked(config, weights, fileKeyByPath);
+        return new Checked(config, fitted, weights, fileKeyByPath, notes);
+    }
+
+    /**
+     * The config as it applies to {@code model}: without the heads PEFT adds to
+     * {@code modules_to_save} for {@code taskType} that the model does not have (PEFT lists
+     * {@code classifier} and {@code score} for every sequence classifier), and without targets in
+     * a module the model does not build (BERT's {@code pooler.dense}); a name of the user's own
+     * must still match.
+     */
+    static LoraConfig fitted(LoraConfig config, String taskType, Module model) {
+        java.util.Set<String> modules = model.namedModules().keySet();
+        List<String> save = PeftFiles.presentModulesToSave(config.modulesToSave(), taskType, modules);
+        List<String> targets = PeftFiles.builtTargets(config.targets(), modules);
+        if (save.equals(config.modulesToSave()) && targets.equals(config.targets())) {
+            return config;
+        }
+        return config.toBuilder().modulesToSave(save).targets(targets).build();
     }
 
     private static String explainShape(String path) {
@@ -202,21 +246,9 @@ public final class AdapterFiles {
         return "";
     }
 
-    /**
-     * The model path a PEFT key names: the prefix dropped, and the adapter name and
-     * modules-to-save wrapper that older PEFT versions left in ({@code lora_A.default.weight},
-     * {@code lora_magnitude_vector.default.weight}, {@code classifier.modules_to_save.default.weight})
-     * removed. Null when the key lacks PEFT's prefix.
-     */
+    /** The model path a PEFT key names ({@link PeftFiles#modelPath}). */
     public static String modelPath(String key) {
-        if (!key.startsWith(PREFIX)) {
-            return null;
-        }
-        String p = key.substring(PREFIX.length());
-        p = p.replace(".modules_to_save.default.", ".").replace(".modules_to_save.", ".");
-        p = p.replace(".lora_A.default.", ".lora_A.").replace(".lora_B.default.", ".lora_B.");
-        p = p.replaceAll("\\.lora_magnitude_vector\\.default(\\.weight)?$", ".lora_magnitude_vector");
-        return p;
+        return PeftFiles.modelPath(key);
     }
 
     /**

@@ -75,6 +75,9 @@ final class LoraAdapter {
             case PISSA:
                 initPissa(weight, fanInFanOut, a, b, r, scaling, manager);
                 break;
+            case OLORA:
+                initOlora(weight, a, b, scaling);
+                break;
             default:
                 throw new IllegalStateException("unhandled init " + init);
         }
@@ -106,6 +109,22 @@ final class LoraAdapter {
             a.weight().set(aw);
             b.weight().set(bw);
             NDArray residual = weight.value().sub(outIn(bw.matMul(aw).mul(scaling), fanInFanOut));
+            NDScope.unregister(residual);
+            weight.set(residual);
+        }
+    }
+
+    /**
+     * OLoRA as PEFT's {@code olora_init} computes it: W = Q R on the weight as stored, A = R_r,
+     * B = Q_r, then W ← W − s·B A. PEFT does not transpose a Conv1D's [in, out] weight here, so
+     * only a square one fits (checked before any layer is touched).
+     */
+    private static void initOlora(Parameter weight, Linear a, Linear b, double scaling) {
+        ThinQr qr = ThinQr.of(weight.value(), (int) a.weight().value().getShape().get(0));
+        a.weight().set(qr.r());
+        b.weight().set(qr.q());
+        try (NDScope ignored = new NDScope()) {
+            NDArray residual = weight.value().sub(Scalars.mul(qr.q().matMul(qr.r()), scaling));
             NDScope.unregister(residual);
             weight.set(residual);
         }

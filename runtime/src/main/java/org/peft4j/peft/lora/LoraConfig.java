@@ -1,5 +1,9 @@
 package org.peft4j.peft.lora;
 
+import org.peft4j.peft.AdapterConfig;
+import org.peft4j.peft.PeftType;
+import org.peft4j.peft.TargetSpec;
+
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -40,7 +44,7 @@ public record LoraConfig(int r, double alpha, double dropout, List<String> targe
                          List<String> modulesToSave, boolean allLinear, List<String> exclude, String excludeRegex,
                          boolean rsLora, Map<String, Integer> rankPattern, Map<String, Double> alphaPattern,
                          List<Integer> layersToTransform, List<String> layersPattern, LoraBias bias, LoraInit init,
-                         boolean fanInFanOut, boolean useDora) {
+                         boolean fanInFanOut, boolean useDora) implements AdapterConfig {
 
     public LoraConfig {
         targets = targets == null ? List.of() : List.copyOf(targets);
@@ -72,6 +76,17 @@ public record LoraConfig(int r, double alpha, double dropout, List<String> targe
     /** A builder that starts from this configuration. */
     public LoraConfigBuilder toBuilder() {
         return new LoraConfigBuilder(this);
+    }
+
+    @Override
+    public PeftType peftType() {
+        return PeftType.LORA;
+    }
+
+    /** Targets, regex, allLinear and the exclude / layer filters, as {@link org.peft4j.peft.TargetMatcher} reads them. */
+    @Override
+    public TargetSpec targeting() {
+        return new TargetSpec(targets, targetRegex, allLinear, exclude, excludeRegex, layersToTransform, layersPattern);
     }
 
     /** The scaling for the base rank and alpha: α / r, or α / √r with rsLoRA. */

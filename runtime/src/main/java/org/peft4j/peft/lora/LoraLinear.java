@@ -10,6 +10,7 @@ import org.peft4j.nn.Linear;
 import org.peft4j.nn.LinearLayer;
 import org.peft4j.nn.Module;
 import org.peft4j.nn.Parameter;
+import org.peft4j.peft.AdapterLayer;
 
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -29,7 +30,7 @@ import java.util.Set;
  * {@code lora_dropout} and the parameter {@code lora_magnitude_vector}, so that parameter paths
  * are the ones PEFT writes to disk.
  */
-public final class LoraLinear extends Module implements LinearLayer {
+public final class LoraLinear extends Module implements AdapterLayer {
 
     /** The adapter name PEFT uses when none is given. */
     public static final String DEFAULT = "default";

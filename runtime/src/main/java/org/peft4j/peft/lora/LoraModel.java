@@ -3,7 +3,12 @@ package org.peft4j.peft.lora;
 import ai.djl.ndarray.NDManager;
 import org.peft4j.nn.Module;
 import org.peft4j.nn.Parameter;
+import org.peft4j.peft.AdapterModel;
+import org.peft4j.peft.PeftType;
+import org.peft4j.peft.TargetMatcher;
 
+import java.io.IOException;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -20,31 +25,29 @@ import java.util.Set;
  * <p>The modules to save are trained in place and shared by all adapters (PEFT keeps a copy per
  * adapter); {@link #disableAdapters} therefore leaves them as trained.
  */
-public final class LoraModel {
+public final class LoraModel extends AdapterModel {
 
-    private final Module root;
     private final NDManager manager;
     private final Map<String, LoraConfig> configs = new LinkedHashMap<>();
     private final Map<String, LoraLinear> layers = new LinkedHashMap<>();
-    private final Map<String, Module> modulesToSave = new LinkedHashMap<>();
     private String active;
-    private boolean unloaded;
 
     LoraModel(Module root, NDManager manager, String name, LoraConfig config, Map<String, LoraLinear> layers,
               Map<String, Module> modulesToSave) {
-        this.root = root;
+        super(root, modulesToSave);
         this.manager = manager;
         this.active = name;
         this.configs.put(name, config);
         this.layers.putAll(layers);
-        this.modulesToSave.putAll(modulesToSave);
     }
 
-    public Module root() {
-        return root;
+    @Override
+    public PeftType peftType() {
+        return PeftType.LORA;
     }
 
     /** The active adapter's configuration. */
+    @Override
     public LoraConfig config() {
         return configs.get(active);
     }
@@ -66,6 +69,7 @@ public final class LoraModel {
     }
 
     /** The layers that carry the active adapter, by the module path of the linear they replaced. */
+    @Override
     public Map<String, LoraLinear> layers() {
         Map<String, LoraLinear> out = new LinkedHashMap<>();
         layers.forEach((p, l) -> {
@@ -76,39 +80,29 @@ public final class LoraModel {
         return Collections.unmodifiableMap(out);
     }
 
-    public List<String> adaptedPaths() {
-        return new ArrayList<>(layers().keySet());
-    }
-
-    public Map<String, Module> modulesToSave() {
-        return Collections.unmodifiableMap(modulesToSave);
-    }
-
     /**
-     * The active adapter's parameters by their path in the original model's naming, as PEFT writes
-     * them: {@code <path>.lora_A.weight}, {@code <path>.lora_B.weight}, {@code <path>.lora_magnitude_vector}
-     * with DoRA, the biases that {@link LoraBias} trains, and the full parameters of the modules to
-     * save ({@code classifier.weight}).
+     * The biases that {@link LoraBias} trains; with the layers' {@code lora_A.weight},
+     * {@code lora_B.weight} and DoRA's {@code lora_magnitude_vector}, and the modules to save, they
+     * make {@link #adapterParameters()}.
      */
-    public Map<String, Parameter> adapterParameters() {
-        checkLoaded();
-        Map<String, Parameter> out = new LinkedHashMap<>();
-        Map<String, LoraLinear> activeLayers = layers();
-        activeLayers.forEach((path, layer) -> layer.adapterParameters().forEach((n, p) -> out.put(path + "." + n, p)));
-        out.putAll(LoraInjector.trainedBiases(root, config().bias(), activeLayers));
-        modulesToSave.forEach((path, m) -> m.namedParameters().forEach((n, p) -> out.put(Module.join(path, n), p)));
-        return out;
+    @Override
+    protected Map<String, Parameter> otherParameters() {
+        return LoraInjector.trainedBiases(root(), config().bias(), layers());
+    }
+
+    @Override
+    protected Map<String, LoraLinear> wrappedLayers() {
+        return layers;
+    }
+
+    @Override
+    public void save(Path dir, String taskType, String baseModel) throws IOException {
+        AdapterFiles.save(this, dir, taskType, baseModel);
     }
 
     /** Records the configuration as it was given (loading injects with a neutral init, then sets the tensors). */
     void putConfig(String name, LoraConfig config) {
         configs.put(name, config);
-    }
-
-    /** Freezes everything, then unfreezes exactly {@link #adapterParameters()}. */
-    void markTrainable() {
-        root.setTrainable(false);
-        adapterParameters().values().forEach(p -> p.setTrainable(true));
     }
 
     /**
@@ -123,15 +117,15 @@ public final class LoraModel {
         if (layers.values().stream().anyMatch(LoraLinear::isMerged)) {
             throw new IllegalStateException("cannot add adapter '" + name + "' while '" + active + "' is merged; unmerge() first");
         }
-        Map<String, Module> saved = LoraInjector.modulesToSave(root, config);
-        Map<String, LoraLinear> added = LoraInjector.addAdapter(root, name, config, manager);
+        Map<String, Module> saved = LoraInjector.modulesToSave(root(), config);
+        Map<String, LoraLinear> added = LoraInjector.addAdapter(root(), name, config, manager);
         added.forEach((p, l) -> {
             layers.putIfAbsent(p, l);
             if (!l.hasAdapter(active)) {
                 l.setIdle(true);                        // a new layer: the active adapter does not cover it
             }
         });
-        modulesToSave.putAll(saved);
+        addModulesToSave(saved);
         configs.put(name, LoraInjector.recorded(config, added));
         markTrainable();
     }
@@ -194,35 +188,19 @@ public final class LoraModel {
         }
     }
 
-    public void merge() {
-        checkLoaded();
-        layers().values().forEach(LoraLinear::merge);
-    }
-
-    public void unmerge() {
-        checkLoaded();
-        layers().values().forEach(LoraLinear::unmerge);
-    }
-
     /**
      * Merges the active adapter into the base weights and puts each plain linear back where its
-     * adapter was; returns the root, now a plain model. This LoraModel cannot be used afterwards.
+     * adapter was, also where only other adapters were; returns the root, now a plain model. This
+     * LoraModel cannot be used afterwards.
      */
+    @Override
     public Module mergeAndUnload() {
-        merge();
-        layers.forEach(this::unwrap);
+        Module plain = super.mergeAndUnload();
         layers.clear();
-        unloaded = true;
-        return root;
+        return plain;
     }
 
     private void unwrap(String path, LoraLinear layer) {
-        LoraInjector.parentOf(root, path).replaceChild(LoraInjector.lastPart(path), layer.baseLayer());
-    }
-
-    private void checkLoaded() {
-        if (unloaded) {
-            throw new IllegalStateException("this LoraModel was merged and unloaded; use the returned plain model");
-        }
+        TargetMatcher.parentOf(root(), path).replaceChild(TargetMatcher.lastPart(path), layer.baseLayer());
     }
 }

@@ -88,7 +88,7 @@ record TopSvd(NDArray u, float[] singularValues, NDArray v) {
         return out;
     }
 
-    private static double[][] toRows(NDArray a, int rows, int cols) {
+    static double[][] toRows(NDArray a, int rows, int cols) {
         double[] flat = a.toType(DataType.FLOAT64, false).toDoubleArray();
         double[][] out = new double[rows][cols];
         for (int i = 0; i < rows; i++) {
@@ -97,7 +97,7 @@ record TopSvd(NDArray u, float[] singularValues, NDArray v) {
         return out;
     }
 
-    private static NDArray fromRows(NDManager manager, double[][] rows) {
+    static NDArray fromRows(NDManager manager, double[][] rows) {
         int cols = rows[0].length;
         double[] flat = new double[rows.length * cols];
         for (int i = 0; i < rows.length; i++) {
@@ -123,7 +123,7 @@ record TopSvd(NDArray u, float[] singularValues, NDArray v) {
     }
 
     /** Modified Gram–Schmidt over the columns; a column that vanishes is replaced by a fresh unit vector. */
-    private static double[][] orthonormalColumns(double[][] a) {
+    static double[][] orthonormalColumns(double[][] a) {
         int n = a.length;
         int k = a[0].length;
         for (int j = 0; j < k; j++) {

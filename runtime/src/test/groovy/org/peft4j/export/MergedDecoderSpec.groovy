@@ -1,5 +1,10 @@
-package org.peft4j.peft.lora
+package org.peft4j.export
 
+import org.peft4j.peft.lora.AdapterFiles
+import org.peft4j.peft.lora.LoraConfig
+import org.peft4j.peft.lora.LoraInjector
+import org.peft4j.peft.lora.LoraLinear
+import org.peft4j.peft.files.PeftAdapters
 import ai.djl.ndarray.NDArray
 import ai.djl.ndarray.NDManager
 import ai.djl.ndarray.types.DataType
@@ -85,11 +90,7 @@ class MergedDecoderSpec extends Specification {
     /** Base + adapter as loaded for generation without merging: the adapter branch runs beside each base layer. */
     CausalLm withAdapter(Path modelDir, Path adapter) {
         Module lm = (Module) Registry.load(modelDir, Task.CAUSAL_LM)
-        if (MergedDecoder.peftType(adapter) == MergedDecoder.PeftType.ADALORA) {
-            AdaLoraFiles.load(adapter, lm, m)
-        } else {
-            AdapterFiles.load(adapter, lm)
-        }
+        PeftAdapters.load(adapter, lm, m)
         lm.train(false)
         (CausalLm) lm
     }

@@ -1,5 +1,10 @@
-package org.peft4j.peft.lora
+package org.peft4j.export
 
+import org.peft4j.peft.lora.AdapterFiles
+import org.peft4j.peft.lora.LoraConfig
+import org.peft4j.peft.lora.LoraInjector
+import org.peft4j.peft.lora.LoraLinear
+import org.peft4j.peft.lora.LoraModel
 import ai.djl.ndarray.NDManager
 import com.fasterxml.jackson.databind.ObjectMapper
 import org.peft4j.config.ConfigException

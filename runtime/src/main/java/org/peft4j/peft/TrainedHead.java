@@ -1,4 +1,4 @@
-package org.peft4j.peft.lora;
+package org.peft4j.peft;
 
 import org.peft4j.io.SafeTensors;
 
@@ -27,10 +27,10 @@ public final class TrainedHead {
      */
     public static OptionalInt rows(Path modelDir, Path adapterDir) throws IOException {
         if (adapterDir != null) {
-            Path file = adapterDir.resolve(AdapterFiles.WEIGHTS);
+            Path file = adapterDir.resolve(PeftFiles.WEIGHTS);
             if (!Files.isRegularFile(file)) {
-                throw new IOException(file + " does not exist: an adapter directory holds " + AdapterFiles.CONFIG
-                        + " and " + AdapterFiles.WEIGHTS);
+                throw new IOException(file + " does not exist: an adapter directory holds " + PeftFiles.CONFIG
+                        + " and " + PeftFiles.WEIGHTS);
             }
             OptionalInt saved = rows(SafeTensors.header(file), true);
             if (saved.isPresent()) {
@@ -43,7 +43,7 @@ public final class TrainedHead {
 
     private static OptionalInt rows(Map<String, SafeTensors.Entry> header, boolean peftKeys) {
         for (SafeTensors.Entry e : header.values()) {
-            String path = peftKeys ? AdapterFiles.modelPath(e.name()) : e.name();
+            String path = peftKeys ? PeftFiles.modelPath(e.name()) : e.name();
             if ("classifier.weight".equals(path) && e.shape().length == 2) {
                 return OptionalInt.of(Math.toIntExact(e.shape()[0]));
             }

@@ -1,0 +1,216 @@
+package org.peft4j.export;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import org.peft4j.models.core.CheckpointFiles;
+import org.peft4j.models.core.WeightLoader;
+import org.peft4j.models.core.SequenceClassifier;
+import org.peft4j.nn.Module;
+import org.peft4j.nn.Parameter;
+import org.peft4j.peft.AdapterLayer;
+import org.peft4j.peft.AdapterModel;
+import org.peft4j.peft.PeftFiles;
+import org.peft4j.peft.TrainedHead;
+import org.peft4j.peft.files.PeftAdapters;
+import org.peft4j.tensor.Backend;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalInt;
+
+/**
+ * The offline merge, torchtune's and PEFT's {@code merge_and_unload().save_pretrained()}: a base
+ * model with its adapter (LoRA or AdaLoRA, seen only through {@link AdapterModel}) folded in,
+ * written as a complete Hugging Face directory that needs no adapter code. No {@code lora_*}
+ * tensor is written; an adapted layer's {@code base_layer.weight} becomes its {@code weight}.
+ *
+ * <p>Which model the directory holds follows what was trained: a decoder (Llama family, GPT-2;
+ * {@link MergedDecoder}) keeps its checkpoint's names; a sequence classifier (the adapter's task
+ * is SEQ_CLS, it saved a classifier, or labels are given) is written as
+ * the family's sequence classifier (BERT's {@code BertForSequenceClassification}) with its labels; any other adapter on an encoder (an
+ * embedding adapter) gives the encoder under its checkpoint's names. Every weight of the base
+ * checkpoint is in the result, the ones the loaded model does not use (BERT's pooler) copied.
+ */
+public final class MergedExport {
+
+    private MergedExport() {
+    }
+
+    /** {@link #write(AdapterModel, Path, Path, List)} without label names. */
+    public static void write(AdapterModel adapter, Path sourceModelDir, Path outDir) throws IOException {
+        write(adapter, sourceModelDir, outDir, null);
+    }
+
+    /**
+     * Merges the active adapter and writes the merged model to {@code outDir}. The in-memory model
+     * is left as it was: the layers this call merged are unmerged after the tensors are taken,
+     * which restores their base weights up to float rounding (W + ΔW − ΔW); layers already merged
+     * stay merged.
+     *
+     * @param sourceModelDir the directory the base model was loaded from: its weights the model does
+     *                       not hold, its {@code config.json} and side files are carried over
+     * @param outDir         must not exist, or be an empty directory
+     * @param labels         the class names, in class-id order, for a sequence classifier's
+     *                       {@code id2label}/{@code label2id}; null to keep the base's when they fit
+     */
+    public static void write(AdapterModel adapter, Path sourceModelDir, Path outDir, List<String> labels)
+            throws IOException {
+        Module root = adapter.root();
+        Path config = WeightLoader.requireFile(sourceModelDir, "config.json", "the model configuration");
+        ObjectNode configJson = configFor(MergedDirectory.readObject(config), root, labels);
+        MergedDirectory.checkTarget(outDir);
+        CheckpointFiles base = CheckpointFiles.open(sourceModelDir);
+        List<AdapterLayer> mergedHere = new ArrayList<>();
+        NDManager copies = Backend.get().manager().newSubManager();
+        try {
+            for (AdapterLayer layer : adapter.layers().values()) {
+                if (!layer.isMerged()) {
+                    layer.merge();
+                    mergedHere.add(layer);
+                }
+            }
+            // a classifier head over an encoder checkpoint takes the model's names; anything else the checkpoint's
+            boolean classifier = root instanceof SequenceClassifier;
+            Map<String, NDArray> tensors = MergedDirectory.tensors(MergedDirectory.plainParameters(root),
+                    root.children().keySet(), base, copies, !classifier);
+            MergedDirectory.write(sourceModelDir, outDir, tensors, classifier ? MergedDirectory.text(configJson)
+                    : java.nio.file.Files.readString(config));
+        } finally {
+            mergedHere.forEach(AdapterLayer::unmerge);
+            copies.close();
+        }
+    }
+
+    /**
+     * The offline merge ({@code peft4j merge --model M --adapter A --out DIR}): loads the base
+     * model and a PEFT adapter (LoRA or AdaLoRA), and writes the merged directory. An adapter that
+     * does not fit the model is refused, with every mismatch named, before anything is written.
+     *
+     * @param labels the class names in class-id order, written to {@code config.json}; null to take
+     *               the number of classes from the trained classifier in the adapter (else the model)
+     * @throws IllegalArgumentException when labels are given for a decoder, or a SEQ_CLS adapter's
+     *                                  number of classes is unknown (neither file holds a classifier)
+     */
+    public static void merge(Path modelDir, Path adapterDir, Path outDir, List<String> labels) throws IOException {
+        MergedDirectory.checkTarget(outDir);
+        if (BaseModels.isDecoder(modelDir)) {
+            if (labels != null) {
+                throw new IllegalArgumentException("labels " + labels + " are for sequence classifiers; " + modelDir
+                        + " is a causal language model");
+            }
+            MergedDecoder.merge(modelDir, adapterDir, outDir);
+            return;
+        }
+        String task = PeftFiles.readConfig(adapterDir).path("task_type").asText("");
+        OptionalInt head = TrainedHead.rows(modelDir, adapterDir);
+        if (labels != null) {
+            merge(modelDir, adapterDir, outDir, labels.size(), labels);
+        } else if (head.isPresent()) {
+            merge(modelDir, adapterDir, outDir, head.getAsInt(), null);
+        } else if (task.equals("SEQ_CLS")) {
+            throw new IllegalArgumentException("neither " + adapterDir + " nor " + modelDir + " holds a classifier"
+                    + " (classifier.weight), so the number of classes is unknown and the head would be untrained;"
+                    + " give the labels or numLabels");
+        } else {
+            mergeEncoder(modelDir, adapterDir, outDir);
+        }
+    }
+
+    /** Whether {@code modelDir} holds a decoder (Llama family or GPT-2), whose merge takes no labels. */
+    public static boolean isDecoder(Path modelDir) throws IOException {
+        return BaseModels.isDecoder(modelDir);
+    }
+
+    /**
+     * The offline merge with a classifier of {@code numLabels} outputs; it must match the adapter's
+     * saved classifier if it has one, and starts from seed 0's random weights if neither the
+     * adapter nor the model holds one.
+     */
+    public static void merge(Path modelDir, Path adapterDir, Path outDir, int numLabels) throws IOException {
+        merge(modelDir, adapterDir, outDir, numLabels, null);
+    }
+
+    private static void merge(Path modelDir, Path adapterDir, Path outDir, int numLabels, List<String> labels)
+            throws IOException {
+        MergedDirectory.checkTarget(outDir);
+        Module model = BaseModels.classifier(modelDir, numLabels);
+        try {
+            write(PeftAdapters.load(adapterDir, model), modelDir, outDir, labels);
+        } finally {
+            free(model);
+        }
+    }
+
+    /** An embedding adapter folded into its bare encoder (BERT or RoBERTa), written under the checkpoint's names. */
+    private static void mergeEncoder(Path modelDir, Path adapterDir, Path outDir) throws IOException {
+        Module encoder = BaseModels.encoder(modelDir);
+        try {
+            write(PeftAdapters.load(adapterDir, encoder), modelDir, outDir, null);
+        } finally {
+            free(encoder);
+        }
+    }
+
+    /**
+     * The source config with what a merged classifier needs: the architecture that loads a head in
+     * Python, its size, and the label names: the given ones, else the source's when there is one
+     * per class. Other label maps are removed, since the source may be an earlier export with
+     * other labels.
+     */
+    static ObjectNode configFor(ObjectNode source, Module root, List<String> labels) {
+        ObjectNode c = source.deepCopy();
+        if (!(root instanceof SequenceClassifier classifier)) {
+            if (labels != null) {
+                throw new IllegalArgumentException("labels " + labels + " were given, but the model is a "
+                        + root.getClass().getSimpleName() + ", not a sequence classifier");
+            }
+            return c;
+        }
+        int n = classifier.numLabels();
+        if (labels != null && labels.size() != n) {
+            throw new IllegalArgumentException(labels.size() + " labels " + labels + " were given for a classifier with "
+                    + n + " outputs; give one name per class");
+        }
+        // peft4j's classifiers carry the name of the Transformers class that loads their head
+        c.putArray("architectures").add(root.getClass().getSimpleName());
+        c.put("num_labels", n);
+        boolean sourceFits = labels == null && c.path("id2label").size() == n && c.path("label2id").size() == n;
+        if (!sourceFits) {
+            c.remove("id2label");
+            c.remove("label2id");
+        }
+        if (labels != null) {
+            ObjectNode id2label = c.putObject("id2label");
+            ObjectNode label2id = c.putObject("label2id");
+            for (int i = 0; i < n; i++) {
+                id2label.put(Integer.toString(i), labels.get(i));
+                label2id.put(labels.get(i), i);
+            }
+        }
+        return c;
+    }
+
+    /**
+     * Loads the adapter of {@code adapterDir} into {@code root}, merges it and puts the base layers
+     * back. The adapter's own tensors are freed afterwards; modules to save and trained biases
+     * stay, as they are the model's parameters now.
+     */
+    static void foldIn(Module root, Path adapterDir) throws IOException {
+        AdapterModel adapter = PeftAdapters.load(adapterDir, root);
+        Map<String, Parameter> adapterParams = adapter.adapterParameters();
+        adapter.mergeAndUnload();
+        Map<Parameter, Boolean> kept = new IdentityHashMap<>();
+        root.namedParameters().values().forEach(p -> kept.put(p, true));
+        adapterParams.values().stream().filter(p -> !kept.containsKey(p)).forEach(p -> p.value().close());
+    }
+
+    /** The parameters live in the engine's long-lived manager; a merge frees them when done. */
+    static void free(Module root) {
+        root.namedParameters().values().forEach(p -> p.value().close());
+    }
+}
