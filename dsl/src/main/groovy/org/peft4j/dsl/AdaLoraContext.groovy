@@ -23,8 +23,8 @@ class AdaLoraContext extends Context {
     private final AdaLoraConfig.Builder config = AdaLoraConfig.builder().alpha(16).dropout(0.05)
     private List<String> targets = []
     private String targetRegex
-    private int tinit
-    private int tfinal
+    private int tinit = AdaLoraConfig.AUTO
+    private int tfinal = AdaLoraConfig.AUTO
     private int totalSteps
 
     AdaLoraContext(Origins origins, Path baseDir) {
@@ -45,7 +45,7 @@ class AdaLoraContext extends Context {
         mark('targetR')
     }
 
-    /** Warm-up steps before any pruning. */
+    /** Warm-up steps before any pruning; left out: 10% of the run's steps. */
     @Option
     void tinit(int steps) {
         tinit = steps
@@ -53,7 +53,7 @@ class AdaLoraContext extends Context {
         mark('tinit')
     }
 
-    /** Final steps with the rank mask frozen. */
+    /** Final steps with the rank mask frozen; left out: 20% of the run's steps. */
     @Option
     void tfinal(int steps) {
         tfinal = steps
@@ -61,7 +61,7 @@ class AdaLoraContext extends Context {
         mark('tfinal')
     }
 
-    /** Steps between two budget allocations. */
+    /** Steps between two budget allocations; left out: the budgeting phase over 20 allocations. */
     @Option
     void deltaT(int steps) {
         config.deltaT(steps)
@@ -98,6 +98,13 @@ class AdaLoraContext extends Context {
         } else {
             origins.problem("adalora.orthRegKind '${name}' is not valid; use 'paper' or 'peft'".toString())
         }
+    }
+
+    /** λ's learning rate over the optimizer's (a parameter group for the singular values). */
+    @Option
+    void lambdaLrRatio(Number ratio) {
+        config.lambdaLrRatio(ratio.doubleValue())
+        mark('lambdaLrRatio')
     }
 
     /** T for the budget schedule; 0 takes the run's optimizer steps. */

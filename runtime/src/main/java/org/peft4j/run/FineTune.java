@@ -1,10 +1,10 @@
 package org.peft4j.run;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import org.peft4j.peft.adalora.AdaLoraHook;
 import org.peft4j.peft.adalora.AllocationReport;
 import org.peft4j.train.CheckpointException;
 import org.peft4j.train.StepHook;
-import org.peft4j.train.StepInfo;
 import org.peft4j.train.Checkpoints;
 import org.peft4j.train.LrSchedule;
 import org.peft4j.train.Optimizer;
@@ -58,7 +58,10 @@ public final class FineTune {
 
             Map<String, Map<String, Double>> before = new LinkedHashMap<>();
             List<String> samplesBefore = null;
-            AllocationReport allocation = new AllocationReport();
+            AdaLoraHook adalora = s.adalora == null ? null : s.adalora.hook(plan.totalSteps());
+            // AdaLoRA's hook keeps state that checkpoints hold; other adapters' hooks come from the contract
+            StepHook hook = adalora != null ? new AdaLoraStepHook(adalora)
+                    : s.adapter == null ? null : s.adapter.stepHook(plan.totalSteps());
             Optimizer optimizer = Optimizer.create(config.optimizer(), s.trainable());
             Trainer.Result result;
             int resumedFrom = 0;
@@ -66,10 +69,6 @@ public final class FineTune {
                 Checkpoints checkpoints = new Checkpoints(dir.checkpointsDir(), tc.keepCheckpoints(),
                         s.trainableByName(), optimizer, identity(config, plan));
                 TrainState from = TrainState.start();
-                if (dir.resuming() && s.adalora != null) {
-                    throw new CheckpointException("resuming an AdaLoRA run is not supported yet: its checkpoints do not"
-                            + " hold the rank allocator's scores and mask; start a new run directory");
-                }
                 if (dir.resuming()) {
                     Checkpoints.Loaded ckpt = checkpoints.newestValid(listener::onPhase);
                     if (ckpt == null) {
@@ -78,6 +77,9 @@ public final class FineTune {
                     listener.onPhase("resuming from " + ckpt.dir() + " (step " + ckpt.state().step() + " of "
                             + plan.totalSteps() + ")");
                     checkpoints.restore(ckpt, s.manager);
+                    if (hook != null) {
+                        checkpoints.restoreHook(ckpt, hook, s.manager);
+                    }
                     dir.truncateMetricsAfter(ckpt.state().step());
                     from = ckpt.state();
                     resumedFrom = from.step();
@@ -87,8 +89,7 @@ public final class FineTune {
                     samplesBefore = generate(s, "before");
                 }
                 LrSchedule schedule = new LrSchedule(config.schedule(), config.optimizer().lr(), plan.totalSteps());
-                StepHook hook = s.adapter == null ? null : s.adapter.stepHook(plan.totalSteps());
-                result = fit(s, s.task, optimizer, traced(both, s, allocation), checkpoints, hook, schedule, from);
+                result = fit(s, s.task, optimizer, both, checkpoints, hook, schedule, from);
                 if (result.bestStep() > 0 && result.bestStep() != result.steps()) {
                     listener.onPhase("restoring the best checkpoint: step " + result.bestStep() + ", "
                             + tc.bestMetric() + " = " + result.bestValue());
@@ -116,7 +117,7 @@ public final class FineTune {
                 json.set("generations", RunManifest.JSON.valueToTree(samples));
             }
             if (s.adalora != null) {
-                json.set("adalora", writeAllocation(s, allocation, dir, listener));
+                json.set("adalora", writeAllocation(s, adalora, dir, listener));
             }
             dir.writeJson("summary.json", json);
             listener.onPhase("writing metrics.csv, plots and report.html");
@@ -155,26 +156,14 @@ public final class FineTune {
         return out;
     }
 
-    /** With AdaLoRA, a trace of the budget b(t) beside the triplets actually kept after each step; else {@code to}. */
-    private static TrainingListener traced(TrainingListener to, RunSession s, AllocationReport trace) {
-        if (s.adalora == null) {
-            return to;
-        }
-        return TrainingListener.all(to, new TrainingListener() {
-            @Override
-            public void onStep(StepInfo step) {
-                trace.record(step.step(), s.adalora.allocator().schedule().budget(step.step()),
-                        s.adalora.allocator().activeTriplets());
-            }
-        });
-    }
-
     /** Where the budget went: a table for the log, PNGs and a JSON part of the summary. */
-    private static ObjectNode writeAllocation(RunSession s, AllocationReport allocation, RunDirectory dir,
+    private static ObjectNode writeAllocation(RunSession s, AdaLoraHook hook, RunDirectory dir,
                                              TrainingListener listener) throws IOException {
+        AllocationReport allocation = hook.report();
         Map<String, Integer> ranks = s.adalora.ranks();
         int initR = s.adalora.config().initR();
-        String table = AllocationReport.table(ranks, initR);
+        String table = AllocationReport.table(ranks, initR) + String.format("pruned, then kept again at a later"
+                + " allocation: %d triplets, %d times%n", hook.allocator().returnedTriplets(), allocation.returns());
         listener.onPhase("AdaLoRA final ranks (layer × module):\n" + table);
         java.nio.file.Files.writeString(dir.path().resolve("adalora-ranks.txt"), table);
         allocation.write(ranks, initR, dir.path());
@@ -182,6 +171,10 @@ public final class FineTune {
         n.put("initial_budget", s.adalora.allocator().schedule().initialBudget());
         n.put("final_budget", s.adalora.allocator().schedule().finalBudget());
         n.put("kept", ranks.values().stream().mapToInt(Integer::intValue).sum());
+        n.put("returns", allocation.returns());
+        n.put("returned_triplets", hook.allocator().returnedTriplets());
+        n.set("returns_per_module", RunManifest.JSON.valueToTree(hook.allocator().returnsPerLayer()));
+        n.put("budget_csv", AllocationReport.BUDGET_CSV);
         n.set("ranks", RunManifest.JSON.valueToTree(ranks));
         n.put("heatmap", AllocationReport.HEATMAP);
         n.put("budget_plot", AllocationReport.BUDGET);

@@ -2,6 +2,7 @@ package org.peft4j.train;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
@@ -22,12 +23,15 @@ import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.function.Consumer;
 import java.util.stream.Stream;
 
 /**
  * The checkpoints of a run: {@code <run>/checkpoints/step-000120/} holding the trainable weights,
- * the optimizer state and {@code state.json} (position, RNG, metrics, and a SHA-256 of each file).
+ * the optimizer state, the step hook's state when it keeps one ({@code hook.safetensors}; its
+ * counters go into {@code state.json}), and {@code state.json} (position, RNG, metrics, and a
+ * SHA-256 of each file).
  *
  * <p>A checkpoint is written into a hidden temporary directory, every file synced, {@code state.json}
  * last, then the directory is renamed into place: a reader sees a whole checkpoint or none. One
@@ -38,6 +42,7 @@ public final class Checkpoints {
     public static final String TRAINABLE = "trainable.safetensors";
     public static final String OPTIMIZER = "optimizer.safetensors";
     public static final String STATE = "state.json";
+    public static final String HOOK = "hook.safetensors";
     private static final int FORMAT = 1;
     private static final String PREFIX = "step-";
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
@@ -109,6 +114,11 @@ public final class Checkpoints {
 
     /** Writes a checkpoint of the current weights, optimizer state and {@code state}; prunes old ones. */
     public Path save(TrainState state) {
+        return save(state, HookState.NONE);
+    }
+
+    /** As {@link #save(TrainState)}, with the step hook's state besides. */
+    public Path save(TrainState state, HookState hook) {
         Path target = dir.resolve(name(state.step()));
         Path tmp = null;
         try {
@@ -118,9 +128,15 @@ public final class Checkpoints {
             trainable.forEach((k, p) -> weights.put(k, p.value()));
             writer.write(tmp.resolve(TRAINABLE), weights);
             writer.write(tmp.resolve(OPTIMIZER), optimizer.state());
+            List<String> written = new ArrayList<>(List.of(TRAINABLE, OPTIMIZER));
             ObjectNode json = stateJson(state);
+            if (!hook.isEmpty()) {
+                writer.write(tmp.resolve(HOOK), hook.arrays());
+                written.add(HOOK);
+                json.putObject("hook").set("counters", JSON.valueToTree(new TreeMap<>(hook.counters())));
+            }
             ObjectNode files = json.putObject("files");
-            for (String f : new String[] {TRAINABLE, OPTIMIZER}) {
+            for (String f : written) {
                 files.put(f, FileTrees.sha256(tmp.resolve(f)));
             }
             // state.json last: its presence, with matching hashes, is what makes a checkpoint valid
@@ -230,7 +246,11 @@ public final class Checkpoints {
             throw new CheckpointException("checkpoint " + ckpt.getFileName() + ": " + STATE + " is not a peft4j"
                     + " checkpoint of format " + FORMAT);
         }
-        for (String f : new String[] {TRAINABLE, OPTIMIZER}) {
+        List<String> listed = new ArrayList<>(List.of(TRAINABLE, OPTIMIZER));
+        if (n.path("files").has(HOOK)) {
+            listed.add(HOOK);
+        }
+        for (String f : listed) {
             Path file = ckpt.resolve(f);
             if (!Files.isRegularFile(file)) {
                 throw new CheckpointException("checkpoint " + ckpt.getFileName() + " is incomplete: " + f + " is missing");
@@ -274,6 +294,33 @@ public final class Checkpoints {
             optimizer.loadState(SafeTensors.read(ckpt.dir().resolve(OPTIMIZER), m), ckpt.optimizerSteps());
         } catch (IOException | IllegalArgumentException e) {
             throw new CheckpointException("cannot restore the optimizer state of " + ckpt.dir().getFileName() + ": "
+                    + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Puts a checkpoint's step-hook state back into {@code hook}; a hook without state needs none.
+     * A hook with state refuses a checkpoint that holds none (one written without that hook).
+     */
+    public void restoreHook(Loaded ckpt, StepHook hook, NDManager manager) {
+        try (NDScope probe = new NDScope()) {
+            if (hook.state().isEmpty()) {
+                return;
+            }
+        }
+        JsonNode saved = ckpt.json().path("hook");
+        if (saved.isMissingNode() || !ckpt.json().path("files").has(HOOK)) {
+            throw new CheckpointException("checkpoint " + ckpt.dir().getFileName() + " holds no " + HOOK + ", but this"
+                    + " run's step hook keeps state between steps (AdaLoRA's scores and mask); it cannot be resumed"
+                    + " exactly: start a new run directory");
+        }
+        Map<String, Long> counters = new LinkedHashMap<>();
+        saved.path("counters").fields().forEachRemaining(f -> counters.put(f.getKey(), f.getValue().asLong()));
+        NDManager m = manager.newSubManager();
+        try (m) {
+            hook.restore(new HookState(SafeTensors.read(ckpt.dir().resolve(HOOK), m), counters));
+        } catch (IOException | IllegalArgumentException e) {
+            throw new CheckpointException("cannot restore the step hook's state from " + ckpt.dir().getFileName() + ": "
                     + e.getMessage(), e);
         }
     }

@@ -4,7 +4,8 @@ import ai.djl.ndarray.NDArray;
 
 /**
  * Work an adapter method does inside every optimizer step (AdaLoRA's regularizer, importance and
- * pruning). Steps are 1-based. All methods are optional.
+ * pruning), and the state it keeps between steps, which checkpoints hold. Steps are 1-based. All
+ * methods are optional.
  */
 public interface StepHook {
 
@@ -19,5 +20,17 @@ public interface StepHook {
 
     /** The optimizer has updated the weights of step {@code step}; gradients are zeroed next. */
     default void afterOptimizerStep(int step) {
+    }
+
+    /**
+     * What this hook carries between steps, for a checkpoint written after the latest step; new
+     * arrays it creates belong to the caller's scope. {@link HookState#NONE} for a hook without state.
+     */
+    default HookState state() {
+        return HookState.NONE;
+    }
+
+    /** Puts back a state that {@link #state()} gave, before the first step of a resumed run. */
+    default void restore(HookState saved) {
     }
 }

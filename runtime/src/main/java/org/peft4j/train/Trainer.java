@@ -3,6 +3,7 @@ package org.peft4j.train;
 import org.peft4j.tensor.Scalars;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
 import org.peft4j.nn.Module;
 import org.peft4j.nn.Parameter;
 import org.peft4j.tensor.ActivationCheckpoints;
@@ -181,7 +182,11 @@ public final class Trainer<B extends TrainBatch> {
                     if (checkpoints != null && (newBest || last || stop
                             || config.checkpointEvery() > 0 && state.step() % config.checkpointEvery() == 0)) {
                         try {
-                            Path saved = checkpoints.save(state);
+                            Path saved;
+                            // the hook may build arrays for its state; they are written, then freed here
+                            try (NDScope hookScope = new NDScope()) {
+                                saved = checkpoints.save(state, hook.state());
+                            }
                             listener.onCheckpoint(saved, state.step());
                         } catch (CheckpointException e) {
                             // the run stops: going on would leave the user believing they can resume from here

@@ -37,17 +37,44 @@ import java.util.regex.PatternSyntaxException;
  * @param targetRegex   alternatively a regex over the whole module path (null when unused)
  * @param modulesToSave modules trained in full and saved with the adapter
  * @param orthRegKind   which penalty R is used
+ * @param lambdaLrRatio λ's learning rate over the optimizer's (P and Q train at the optimizer's)
  */
 public record AdaLoraConfig(int initR, int targetR, int tinit, int tfinal, int deltaT, double beta1, double beta2,
                             double orthReg, int totalSteps, double alpha, double dropout, List<String> targets,
-                            String targetRegex, List<String> modulesToSave, OrthRegKind orthRegKind)
-        implements AdapterConfig {
+                            String targetRegex, List<String> modulesToSave, OrthRegKind orthRegKind,
+                            double lambdaLrRatio) implements AdapterConfig {
+
+    /** tinit, tfinal or deltaT left to the run: a fixed share of T once T is known (see {@link #withTotalSteps}). */
+    public static final int AUTO = -1;
+    /** Share of T spent before the first allocation (AUTO tinit). */
+    public static final double TINIT_SHARE = 0.1;
+    /** Share of T with the mask fixed at the end (AUTO tfinal). */
+    public static final double TFINAL_SHARE = 0.2;
+    /** Allocations over the budgeting phase (AUTO deltaT = phase / this, at least 1). */
+    public static final int ALLOCATIONS = 20;
+    /** λ's learning rate over the optimizer's, by default. */
+    public static final double LAMBDA_LR_RATIO = 1;
 
     public AdaLoraConfig {
+        if (totalSteps > 0) {
+            // T is known: an AUTO phase becomes its share of T (floors, so tinit + tfinal < T for T >= 1)
+            tinit = tinit == AUTO ? (int) (TINIT_SHARE * totalSteps) : tinit;
+            tfinal = tfinal == AUTO ? (int) (TFINAL_SHARE * totalSteps) : tfinal;
+            deltaT = deltaT == AUTO && tinit >= 0 && tfinal >= 0
+                    ? Math.max(1, (totalSteps - tinit - tfinal) / ALLOCATIONS) : deltaT;
+        }
         targets = targets == null ? List.of() : List.copyOf(targets);
         modulesToSave = modulesToSave == null ? List.of() : List.copyOf(modulesToSave);
         ConfigException.throwIfAny(problems(initR, targetR, tinit, tfinal, deltaT, beta1, beta2, orthReg, totalSteps,
-                alpha, dropout, targets, targetRegex, orthRegKind));
+                alpha, dropout, targets, targetRegex, orthRegKind, lambdaLrRatio));
+    }
+
+    /** The settings PEFT's files hold, with λ trained at the optimizer's own rate. */
+    public AdaLoraConfig(int initR, int targetR, int tinit, int tfinal, int deltaT, double beta1, double beta2,
+                         double orthReg, int totalSteps, double alpha, double dropout, List<String> targets,
+                         String targetRegex, List<String> modulesToSave, OrthRegKind orthRegKind) {
+        this(initR, targetR, tinit, tfinal, deltaT, beta1, beta2, orthReg, totalSteps, alpha, dropout, targets,
+                targetRegex, modulesToSave, orthRegKind, 1);
     }
 
     /**
@@ -59,10 +86,19 @@ public record AdaLoraConfig(int initR, int targetR, int tinit, int tfinal, int d
         return new Builder();
     }
 
-    /** The same settings with T fixed to the run's optimizer steps; validates again (tinit + tfinal < T). */
+    /**
+     * The same settings with T fixed to the run's optimizer steps and every {@link #AUTO} phase made
+     * a number of steps: tinit = ⌊{@value #TINIT_SHARE}·T⌋, tfinal = ⌊{@value #TFINAL_SHARE}·T⌋,
+     * deltaT = max(1, ⌊(T − tinit − tfinal) / {@value #ALLOCATIONS}⌋). Validates again (tinit + tfinal &lt; T).
+     */
     public AdaLoraConfig withTotalSteps(int steps) {
         return new AdaLoraConfig(initR, targetR, tinit, tfinal, deltaT, beta1, beta2, orthReg, steps, alpha, dropout,
-                targets, targetRegex, modulesToSave, orthRegKind);
+                targets, targetRegex, modulesToSave, orthRegKind, lambdaLrRatio);
+    }
+
+    /** Whether a phase is still {@link #AUTO} (T not known yet). */
+    public boolean scheduleResolved() {
+        return tinit != AUTO && tfinal != AUTO && deltaT != AUTO;
     }
 
     @Override
@@ -78,7 +114,8 @@ public record AdaLoraConfig(int initR, int targetR, int tinit, int tfinal, int d
 
     private static List<String> problems(int initR, int targetR, int tinit, int tfinal, int deltaT, double beta1,
                                          double beta2, double orthReg, int totalSteps, double alpha, double dropout,
-                                         List<String> targets, String targetRegex, OrthRegKind kind) {
+                                         List<String> targets, String targetRegex, OrthRegKind kind,
+                                         double lambdaLrRatio) {
         List<String> p = new ArrayList<>();
         if (initR < 1) {
             p.add("adalora.initR = " + initR + " must be >= 1; set initR to about 1.5 × targetR (PEFT default 12)");
@@ -87,14 +124,17 @@ public record AdaLoraConfig(int initR, int targetR, int tinit, int tfinal, int d
             p.add("adalora.targetR = " + targetR + " must be in [1, initR = " + initR
                     + "]; the budget only shrinks, so lower targetR or raise initR");
         }
-        if (tinit < 0) {
-            p.add("adalora.tinit = " + tinit + " must be >= 0; set it to the warm-up steps before pruning starts");
+        if (tinit < AUTO) {
+            p.add("adalora.tinit = " + tinit + " must be >= 0 (or AUTO = -1: 10% of the steps); set it to the warm-up"
+                    + " steps before pruning starts");
         }
-        if (tfinal < 0) {
-            p.add("adalora.tfinal = " + tfinal + " must be >= 0; set it to the final steps with a frozen mask");
+        if (tfinal < AUTO) {
+            p.add("adalora.tfinal = " + tfinal + " must be >= 0 (or AUTO = -1: 20% of the steps); set it to the final"
+                    + " steps with a frozen mask");
         }
-        if (deltaT < 1) {
-            p.add("adalora.deltaT = " + deltaT + " must be >= 1; it is the number of steps between allocations (e.g. 10)");
+        if (deltaT < 1 && deltaT != AUTO) {
+            p.add("adalora.deltaT = " + deltaT + " must be >= 1 (or AUTO = -1: 20 allocations); it is the number of"
+                    + " steps between allocations (e.g. 10)");
         }
         if (!(beta1 > 0 && beta1 < 1)) {
             p.add("adalora.beta1 = " + beta1 + " must be in (0, 1); the paper and PEFT use 0.85");
@@ -107,6 +147,10 @@ public record AdaLoraConfig(int initR, int targetR, int tinit, int tfinal, int d
         }
         if (totalSteps < 0) {
             p.add("adalora.totalSteps = " + totalSteps + " must be >= 0; 0 means the run's number of optimizer steps");
+        }
+        if (!(lambdaLrRatio > 0) || Double.isInfinite(lambdaLrRatio)) {
+            p.add("adalora.lambdaLrRatio = " + lambdaLrRatio + " must be a finite value > 0; it multiplies the"
+                    + " learning rate of the singular values λ (1 trains them at the optimizer's rate)");
         }
         if (totalSteps > 0 && tinit >= 0 && tfinal >= 0 && (long) tinit + tfinal >= totalSteps) {
             p.add("adalora.tinit + adalora.tfinal = " + tinit + " + " + tfinal + " = " + ((long) tinit + tfinal)
@@ -139,9 +183,9 @@ public record AdaLoraConfig(int initR, int targetR, int tinit, int tfinal, int d
     public static final class Builder {
         private int initR = 12;
         private int targetR = 8;
-        private int tinit;
-        private int tfinal;
-        private int deltaT = 1;
+        private int tinit = AUTO;
+        private int tfinal = AUTO;
+        private int deltaT = AUTO;
         private double beta1 = 0.85;
         private double beta2 = 0.85;
         private double orthReg = 0.1;
@@ -152,6 +196,7 @@ public record AdaLoraConfig(int initR, int targetR, int tinit, int tfinal, int d
         private String targetRegex;
         private List<String> modulesToSave = List.of();
         private OrthRegKind orthRegKind = OrthRegKind.PAPER;
+        private double lambdaLrRatio = LAMBDA_LR_RATIO;
 
         public Builder initR(int v) { initR = v; return this; }
         public Builder targetR(int v) { targetR = v; return this; }
@@ -168,10 +213,11 @@ public record AdaLoraConfig(int initR, int targetR, int tinit, int tfinal, int d
         public Builder targetRegex(String v) { targetRegex = v; return this; }
         public Builder modulesToSave(List<String> v) { modulesToSave = v; return this; }
         public Builder orthRegKind(OrthRegKind v) { orthRegKind = v; return this; }
+        public Builder lambdaLrRatio(double v) { lambdaLrRatio = v; return this; }
 
         public AdaLoraConfig build() {
             return new AdaLoraConfig(initR, targetR, tinit, tfinal, deltaT, beta1, beta2, orthReg, totalSteps, alpha,
-                    dropout, targets, targetRegex, modulesToSave, orthRegKind);
+                    dropout, targets, targetRegex, modulesToSave, orthRegKind, lambdaLrRatio);
         }
     }
 }

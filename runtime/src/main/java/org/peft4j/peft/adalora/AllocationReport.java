@@ -8,8 +8,14 @@ import org.knowm.xchart.XYChartBuilder;
 import org.knowm.xchart.XYSeries;
 import org.knowm.xchart.style.markers.SeriesMarkers;
 
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+
 import java.awt.Color;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -21,28 +27,68 @@ import java.util.regex.Pattern;
 
 /**
  * Where AdaLoRA's budget went: final ranks per layer × module type as a table and a heatmap (the
- * paper's Figure 1 style), and the budget b(t) against the triplets actually kept, step by step.
+ * paper's Figure 1 style), and the budget b(t) against the triplets actually kept, step by step,
+ * with the pruned triplets that came back at a later allocation (a plot and a CSV).
  */
 public final class AllocationReport {
 
     public static final String HEATMAP = "adalora-ranks.png";
     public static final String BUDGET = "adalora-budget.png";
+    public static final String BUDGET_CSV = "adalora-budget.csv";
 
     private static final Pattern LAYER = Pattern.compile("(?:^|\\.)(?:layer|layers|h)\\.(\\d+)\\.(.+)$");
 
-    /** One point of the budget trace: after optimizer step {@code step}, the budget and the triplets kept. */
-    public record Point(int step, int budget, int kept) {
+    /**
+     * One point of the budget trace: after optimizer step {@code step}, the budget b(t), the triplets
+     * kept, and how many of those were pruned before and came back at this step's allocation.
+     */
+    public record Point(int step, int budget, int kept, int returned) {
     }
 
     private final List<Point> trace = new ArrayList<>();
 
     /** Records the state after an optimizer step. */
-    public void record(int step, int budget, int kept) {
-        trace.add(new Point(step, budget, kept));
+    public void record(int step, int budget, int kept, int returned) {
+        trace.add(new Point(step, budget, kept, returned));
     }
 
     public List<Point> trace() {
         return trace;
+    }
+
+    /** Times a pruned triplet came back at a later allocation, over the whole trace. */
+    public int returns() {
+        return trace.stream().mapToInt(Point::returned).sum();
+    }
+
+    /** The trace as an INT32 array [steps, 4] (step, budget, kept, returned), for a checkpoint. */
+    public NDArray toArray(NDManager manager) {
+        int[] flat = new int[trace.size() * 4];
+        for (int i = 0; i < trace.size(); i++) {
+            Point p = trace.get(i);
+            System.arraycopy(new int[] {p.step(), p.budget(), p.kept(), p.returned()}, 0, flat, 4 * i, 4);
+        }
+        return manager.create(flat, new Shape(trace.size(), 4));
+    }
+
+    /** Replaces the trace with one that {@link #toArray} gave. */
+    public void restore(NDArray saved) {
+        if (saved.getShape().dimension() != 2 || saved.getShape().get(1) != 4) {
+            throw new IllegalArgumentException("a budget trace is [steps, 4], not " + saved.getShape());
+        }
+        int[] flat = saved.toType(DataType.INT32, false).toIntArray();
+        trace.clear();
+        for (int i = 0; i < flat.length; i += 4) {
+            trace.add(new Point(flat[i], flat[i + 1], flat[i + 2], flat[i + 3]));
+        }
+    }
+
+    /** The trace as CSV: {@code step,budget,kept,returned}, one line per optimizer step. */
+    public String csv() {
+        StringBuilder sb = new StringBuilder("step,budget,kept,returned\n");
+        trace.forEach(p -> sb.append(p.step()).append(',').append(p.budget()).append(',').append(p.kept())
+                .append(',').append(p.returned()).append('\n'));
+        return sb.toString();
     }
 
     /** Final ranks by layer index, then by module type (the path after the layer index). */
@@ -122,8 +168,16 @@ public final class AllocationReport {
             b.setMarker(SeriesMarkers.NONE);
             XYSeries k = c.addSeries("kept", steps, trace.stream().mapToDouble(Point::kept).toArray());
             k.setMarker(SeriesMarkers.NONE);
+            double[] back = new double[trace.size()];
+            for (int i = 0; i < back.length; i++) {
+                back[i] = (i == 0 ? 0 : back[i - 1]) + trace.get(i).returned();
+            }
+            XYSeries r = c.addSeries("pruned, then back (cumulative)", steps, back);
+            r.setMarker(SeriesMarkers.NONE);
             BitmapEncoder.saveBitmap(c, dir.resolve(BUDGET).toString(), BitmapEncoder.BitmapFormat.PNG);
             written.add(BUDGET);
+            Files.writeString(dir.resolve(BUDGET_CSV), csv());
+            written.add(BUDGET_CSV);
         }
         return written;
     }

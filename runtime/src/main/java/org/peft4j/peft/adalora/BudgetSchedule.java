@@ -61,6 +61,11 @@ public final class BudgetSchedule {
         return t > tinit && t < total - tfinal && t % deltaT == 0;
     }
 
+    /** Whether the mask is fixed after step t: past the last allocation at T − tfinal (PEFT's {@code mask_using_rank_pattern}). */
+    public boolean maskFixed(int t) {
+        return t > total - tfinal;
+    }
+
     /** Whether importance scores still matter at step t: up to the last masking step T − tfinal. */
     public boolean scoring(int t) {
         return t <= total - tfinal;

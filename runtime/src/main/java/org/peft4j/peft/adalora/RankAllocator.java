@@ -15,7 +15,7 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Importance-driven pruning of triplets across all adapted matrices (Section 3.2).
+ * Importance-driven allocation of triplets across all adapted matrices (Section 3.2).
  *
  * <p>Per entry w of P, Λ and Q, once per optimizer step (with the gradients of that step, summed
  * over its micro-batches):
@@ -27,14 +27,18 @@ import java.util.Map;
  * </pre>
  * and per triplet i of matrix k: S_i = s(λ_i) + mean_j s(P_ji) + mean_j s(Q_ij) (Eq. 11).
  *
- * <p>At a masking step the b(t) triplets with the highest S over all matrices stay, the rest are
- * zeroed (Eq. 13). Ties at the threshold are broken by position: the triplet of the earlier
- * adapted module (injection order), then the lower triplet index, stays. Pruning is final: a pruned
- * triplet is never re-admitted (its λ stays zero). PEFT recomputes the mask from all triplets at
- * each allocation and lets a zeroed λ be trained again in between; since b(t) never grows, keeping
- * the pruned ones out does not change how many triplets survive.
+ * <p>At an allocation step the b(t) triplets with the highest S among <em>all</em> triplets keep
+ * their λ and the others' λ are set to zero (Eq. 13). Between two allocations every λ, P and Q
+ * trains, a zeroed λ included, so a triplet pruned at one allocation is back at a later one when its
+ * score has risen above the b(t)-th. The last allocation, at T − tfinal, fixes the mask: from then on
+ * the pruned λ are set to zero again after every optimizer step. This is PEFT's
+ * {@code RankAllocator.mask_to_budget}/{@code mask_using_rank_pattern}, with one difference: PEFT
+ * zeroes every triplet whose score is at most the (n − b)-th smallest, so ties at the threshold can
+ * leave fewer than b(t); here ties are broken by position (the earlier adapted module, then the
+ * lower triplet index, stays) so that exactly b(t) stay.
  *
- * <p>All of this is NDArray work; the EMA state lives outside any step scope.
+ * <p>All of this is NDArray work; the EMA state lives outside any step scope and can be exported
+ * into a checkpoint and restored from it ({@link #state()}, {@link #restore}).
  */
 public final class RankAllocator {
 
@@ -45,23 +49,31 @@ public final class RankAllocator {
     /** Per parameter path ({@code <module>.lora_A|lora_E|lora_B}): Ī and Ū. */
     private final Map<String, NDArray> sensitivity = new LinkedHashMap<>();
     private final Map<String, NDArray> uncertainty = new LinkedHashMap<>();
+    /** Per layer: how often each triplet came back after being pruned, [r]. */
+    private final Map<String, NDArray> returns = new LinkedHashMap<>();
     private int updates;
-    private int lastUpdatedStep = Integer.MIN_VALUE;
+    private int lastUpdatedStep;
+    private int lastReturned;
 
     public RankAllocator(Map<String, SvdLinear> layers, AdaLoraConfig config, BudgetSchedule schedule) {
         this.layers = Collections.unmodifiableMap(new LinkedHashMap<>(layers));
         this.schedule = schedule;
         this.beta1 = config.beta1();
         this.beta2 = config.beta2();
-        this.layers.forEach((path, layer) -> layer.adapterParameters().forEach((name, p) -> {
-            NDArray w = p.value();
-            NDArray ibar = w.getManager().zeros(w.getShape(), w.getDataType());
-            NDArray ubar = w.getManager().zeros(w.getShape(), w.getDataType());
-            // the EMA state outlives every step scope
-            NDScope.unregister(ibar, ubar);
-            sensitivity.put(path + "." + name, ibar);
-            uncertainty.put(path + "." + name, ubar);
-        }));
+        this.layers.forEach((path, layer) -> {
+            layer.adapterParameters().forEach((name, p) -> {
+                sensitivity.put(path + "." + name, lasting(p.value()));
+                uncertainty.put(path + "." + name, lasting(p.value()));
+            });
+            returns.put(path, lasting(layer.mask()));
+        });
+    }
+
+    /** A zero array shaped like {@code like} that outlives every step scope. */
+    private static NDArray lasting(NDArray like) {
+        NDArray a = like.getManager().zeros(like.getShape(), DataType.FLOAT32);
+        NDScope.unregister(a);
+        return a;
     }
 
     public BudgetSchedule schedule() {
@@ -71,7 +83,7 @@ public final class RankAllocator {
     /**
      * Updates Ī and Ū (Eq. 8–10) from the accumulated gradients of optimizer step {@code step}.
      * Call once per optimizer step, after the last backward pass and before gradients are zeroed;
-     * after the last masking step (T − tfinal) the scores are no longer needed and this does nothing.
+     * after the last allocation (T − tfinal) the scores are no longer needed and this does nothing.
      *
      * @return whether the state was updated
      */
@@ -123,13 +135,7 @@ public final class RankAllocator {
 
     /** S for every triplet of every layer, concatenated in layer order, [Σ r_k]. */
     public NDArray tripletScores() {
-        NDList parts = new NDList();
-        layers.forEach((path, layer) -> {
-            if (layer.rank() > 0) {
-                parts.add(layerScores(path, layer));
-            }
-        });
-        return parts.size() == 1 ? parts.singletonOrThrow() : NDArrays.concat(parts);
+        return concat(layerArrays(this::layerScores));
     }
 
     private NDArray layerScores(String path, SvdLinear layer) {
@@ -143,64 +149,95 @@ public final class RankAllocator {
         return sensitivity.get(key).mul(uncertainty.get(key));
     }
 
-    /** Applies the budget if step {@code step} is a masking step; returns whether it did. */
-    public boolean maskIfDue(int step) {
-        if (!schedule.maskDue(step)) {
-            return false;
+    /**
+     * The allocation due after optimizer step {@code step} (Eq. 13): re-chooses the b(t) triplets
+     * at an allocation step, and after the last one keeps the fixed mask's λ at zero. Between
+     * allocations of the budgeting phase it leaves every λ as the optimizer left it.
+     *
+     * @return whether the mask was recomputed
+     */
+    public boolean allocate(int step) {
+        if (schedule.maskDue(step)) {
+            maskTo(schedule.budget(step));
+            return true;
         }
-        maskTo(schedule.budget(step));
-        return true;
+        if (schedule.maskFixed(step)) {
+            applyMasks();
+        } else {
+            lastReturned = 0;
+        }
+        return false;
     }
 
     /**
-     * Keeps the {@code budget} best unpruned triplets over all layers and prunes the rest (Eq. 13).
-     * If fewer than {@code budget} are unpruned, all of them stay.
+     * Keeps the {@code budget} best triplets over all layers, pruned ones included, and zeroes the
+     * λ of the rest (Eq. 13). Triplets pruned before and kept now are counted as returned.
      */
     public void maskTo(int budget) {
         try (NDScope scope = new NDScope()) {
             NDArray scores = tripletScores();
-            NDArray alive = aliveMask();
+            NDArray before = concat(layerArrays((path, l) -> l.mask().reshape(l.rank()).gt(0f)));
             long n = scores.getShape().get(0);
-            // pruned triplets rank below every live one (scores are ≥ 0)
-            NDArray ranked = NDArrays.where(alive, scores, scores.getManager().full(scores.getShape(), -1f));
             NDArray keep;
             if (budget <= 0) {
-                keep = alive.logicalNot().logicalAnd(alive);
+                keep = before.logicalNot().logicalAnd(before);
             } else if (budget >= n) {
-                keep = alive;
+                keep = before.logicalOr(before.logicalNot());
             } else {
-                float threshold = ranked.sort().getFloat(n - budget);
-                NDArray above = ranked.gt(threshold).logicalAnd(alive);
-                NDArray tied = ranked.eq(threshold).logicalAnd(alive);
+                float threshold = scores.sort().getFloat(n - budget);
+                NDArray above = scores.gt(threshold);
+                NDArray tied = scores.eq(threshold);
                 long missing = budget - above.toType(DataType.INT64, false).sum().getLong();
                 // the first `missing` tied triplets in layer order stay: deterministic whatever the sort does
                 NDArray firstTied = tied.toType(DataType.INT64, false).cumSum().lte(missing).logicalAnd(tied);
                 keep = above.logicalOr(firstTied);
             }
+            NDArray back = keep.logicalAnd(before.logicalNot());
+            lastReturned = (int) back.toType(DataType.INT64, false).sum().getLong();
             int offset = 0;
-            for (SvdLinear layer : layers.values()) {
+            for (Map.Entry<String, SvdLinear> e : layers.entrySet()) {
+                SvdLinear layer = e.getValue();
                 if (layer.rank() == 0) {
                     continue;
                 }
-                layer.setMask(keep.get(new NDIndex(offset + ":" + (offset + layer.rank()))));
+                NDIndex slice = new NDIndex(offset + ":" + (offset + layer.rank()));
+                layer.setMask(keep.get(slice));
+                returns.get(e.getKey()).addi(back.get(slice).toType(DataType.FLOAT32, false).reshape(layer.rank(), 1));
                 offset += layer.rank();
             }
         }
     }
 
-    private NDArray aliveMask() {
-        NDList parts = new NDList();
-        layers.values().forEach(l -> {
-            if (l.rank() > 0) {
-                parts.add(l.mask().reshape(l.rank()).gt(0f));
-            }
-        });
-        return parts.size() == 1 ? parts.singletonOrThrow() : NDArrays.concat(parts);
-    }
-
-    /** Unpruned triplets over all layers. */
+    /** Kept triplets over all layers, as of the latest allocation. */
     public int activeTriplets() {
         return layers.values().stream().mapToInt(SvdLinear::activeRank).sum();
+    }
+
+    /** Triplets that were pruned at an allocation and kept again at the one just made (0 if none was made). */
+    public int lastReturned() {
+        return lastReturned;
+    }
+
+    /** Per layer: how many times a triplet came back after being pruned, summed over its triplets. */
+    public Map<String, Integer> returnsPerLayer() {
+        Map<String, Integer> out = new LinkedHashMap<>();
+        returns.forEach((path, r) -> {
+            try (NDArray sum = r.sum()) {
+                out.put(path, Math.round(sum.getFloat()));
+            }
+        });
+        return out;
+    }
+
+    /** Distinct triplets that came back at least once after being pruned. */
+    public int returnedTriplets() {
+        int n = 0;
+        for (NDArray r : returns.values()) {
+            for (float f : r.toFloatArray()) {
+                n += f > 0 ? 1 : 0;
+            }
+        }
+        return n;
     }
 
     /** Re-zeroes pruned λ in every layer (an optimizer step may have moved them). */
@@ -215,5 +252,80 @@ public final class RankAllocator {
         List<Parameter> out = new ArrayList<>();
         layers.values().forEach(l -> out.addAll(l.adapterParameters().values()));
         return out;
+    }
+
+    /**
+     * Everything the allocator carries from step to step, for a checkpoint: Ī ({@code ipt.<param>}),
+     * Ū ({@code unc.<param>}), each layer's mask ({@code mask.<layer>}) and return counts
+     * ({@code returns.<layer>}), and the counters. The arrays are the live ones; a writer copies them.
+     */
+    public AllocatorState state() {
+        Map<String, NDArray> arrays = new LinkedHashMap<>();
+        sensitivity.forEach((k, a) -> arrays.put("ipt." + k, a));
+        uncertainty.forEach((k, a) -> arrays.put("unc." + k, a));
+        layers.forEach((path, l) -> arrays.put("mask." + path, l.mask()));
+        returns.forEach((path, a) -> arrays.put("returns." + path, a));
+        Map<String, Long> counters = new LinkedHashMap<>();
+        counters.put("updates", (long) updates);
+        counters.put("last_updated_step", (long) lastUpdatedStep);
+        counters.put("last_returned", (long) lastReturned);
+        return new AllocatorState(arrays, counters);
+    }
+
+    /**
+     * Puts back what {@link #state()} gave, copying values into the live arrays (a mask without
+     * touching λ, whose saved value comes back with the weights). Refuses a state of other layers.
+     */
+    public void restore(AllocatorState saved) {
+        AllocatorState live = state();
+        if (!saved.arrays().keySet().equals(live.arrays().keySet())) {
+            throw new IllegalArgumentException("the saved AdaLoRA allocator state holds " + saved.arrays().keySet()
+                    + " but this model's allocator has " + live.arrays().keySet());
+        }
+        live.arrays().forEach((k, a) -> {
+            NDArray s = saved.arrays().get(k);
+            if (!s.getShape().equals(a.getShape())) {
+                throw new IllegalArgumentException("saved AdaLoRA state '" + k + "' has shape " + s.getShape()
+                        + " but this model's is " + a.getShape());
+            }
+        });
+        live.arrays().forEach((k, a) -> {
+            NDArray s = saved.arrays().get(k);
+            if (k.startsWith("mask.")) {
+                layers.get(k.substring("mask.".length())).restoreMask(s);
+            } else {
+                a.set(s.toType(DataType.FLOAT32, false).toByteBuffer());
+            }
+        });
+        updates = counter(saved, "updates");
+        lastUpdatedStep = counter(saved, "last_updated_step");
+        lastReturned = counter(saved, "last_returned");
+    }
+
+    private static int counter(AllocatorState s, String name) {
+        Long v = s.counters().get(name);
+        if (v == null) {
+            throw new IllegalArgumentException("the saved AdaLoRA allocator state has no '" + name + "'; it has "
+                    + s.counters().keySet());
+        }
+        return Math.toIntExact(v);
+    }
+
+    private interface PerLayer {
+        NDArray of(String path, SvdLinear layer);
+    }
+
+    private NDList layerArrays(PerLayer f) {
+        NDList parts = new NDList();
+        layers.forEach((path, layer) -> {
+            if (layer.rank() > 0) {
+                parts.add(f.of(path, layer));
+            }
+        });
+        return parts;
+    }
+
+    private static NDArray concat(NDList parts) {
+        return parts.size() == 1 ? parts.singletonOrThrow() : NDArrays.concat(parts);
     }
 }

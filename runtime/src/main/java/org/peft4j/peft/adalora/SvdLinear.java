@@ -25,10 +25,11 @@ import java.util.Map;
  * The three are parameters of this module, named as PEFT names them, so their paths
  * ({@code <path>.lora_A}) are PEFT's state-dict keys.
  *
- * <p>Pruning sets a 0/1 mask on Λ. The forward pass uses Λ ⊙ mask, so a pruned triplet contributes
- * nothing and gets no gradient, and its λ is zeroed in place and kept at zero (Eq. 13's T(·)).
- * PEFT instead zeroes λ with {@code masked_fill_} and lets the optimizer move it again until the
- * next allocation.
+ * <p>Pruning (Eq. 13's T(·)) records a 0/1 mask and zeroes the pruned λ in place, as PEFT's
+ * {@code masked_fill_}; the forward pass uses Λ as it is. So a pruned λ still gets a gradient, and
+ * while the budget is being allocated the optimizer may move it again and a later allocation may keep
+ * it (see {@link RankAllocator}); once the mask is fixed, {@link #applyMask()} after every optimizer
+ * step keeps it at zero.
  *
  * <p>ranknum: PEFT fills it with the initial rank when the layer is created and never changes it;
  * a resized (loaded) layer copies the old value, so the scale stays α / init_r after pruning and
@@ -144,7 +145,7 @@ public final class SvdLinear extends Module implements AdapterLayer {
         return mask;
     }
 
-    /** How many triplets are unmasked. */
+    /** How many triplets the latest allocation kept. */
     public int activeRank() {
         if (r == 0) {
             return 0;
@@ -169,12 +170,22 @@ public final class SvdLinear extends Module implements AdapterLayer {
      * outside any gradient recording.
      */
     public void setMask(NDArray keep) {
-        NDArray m = keep.toType(DataType.FLOAT32, true).reshape(r, 1);
+        restoreMask(keep);
+        applyMask();
+    }
+
+    /**
+     * Puts back a saved mask ([r, 1] or [r]) without touching λ: a checkpoint restores λ itself,
+     * and between two allocations a pruned λ need not be zero.
+     */
+    public void restoreMask(NDArray keep) {
+        // a copy in the layer's own manager: the caller's array may belong to a scope or manager about to close
+        NDArray m = loraE().value().getManager().create(keep.toType(DataType.FLOAT32, false).toFloatArray(),
+                new Shape(r, 1));
         NDScope.unregister(m);
         NDArray old = mask;
         mask = m;
         old.close();
-        applyMask();
     }
 
     /** Zeroes the pruned λ again, in place (after an optimizer step may have moved them). */
@@ -201,17 +212,16 @@ public final class SvdLinear extends Module implements AdapterLayer {
         }
         // the adapter runs in its own dtype (float32) also when the frozen base is half precision
         NDArray dx = Precision.like(((Dropout) child("lora_dropout")).forward(x), loraA().value());
-        // [.., in] → [.., r]: Q x, then ⊙ (Λ ⊙ mask) · α/ranknum on the r-wide intermediate, then P
+        // [.., in] → [.., r]: Q x, then ⊙ Λ · α/ranknum on the r-wide intermediate, then P
         NDArray low = Functional.linear(dx, loraA().value(), null);
-        NDArray lambda = Scalars.mul(loraE().value().mul(mask).reshape(r), scaling());
+        NDArray lambda = Scalars.mul(loraE().value().reshape(r), scaling());
         NDArray up = Functional.linear(low.mul(lambda), loraB().value(), null);
         return h.addi(up);
     }
 
-    /** ΔW = P (Λ ⊙ mask) Q · α / ranknum, shape [out, in]. */
+    /** ΔW = P Λ Q · α / ranknum, shape [out, in]; pruned triplets have λ = 0. */
     public NDArray delta() {
-        NDArray lambda = loraE().value().mul(mask);
-        return loraB().value().matMul(loraA().value().mul(lambda)).muli((float) scaling());
+        return loraB().value().matMul(loraA().value().mul(loraE().value())).muli((float) scaling());
     }
 
     public boolean isMerged() {

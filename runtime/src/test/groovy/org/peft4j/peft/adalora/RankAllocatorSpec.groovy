@@ -98,7 +98,7 @@ class RankAllocatorSpec extends Specification {
                 gc.backward(model.forward(manager.randomNormal(new Shape(8, 10))).square().mean())
             }
             allocator.update(t)
-            if (allocator.maskIfDue(t)) {
+            if (allocator.allocate(t)) {
                 counts << [t, allocator.activeTriplets(), schedule.budget(t)]
             }
         }
@@ -133,23 +133,87 @@ class RankAllocatorSpec extends Specification {
         0      || [fc1: 0, fc2: 0, classifier: 0]
     }
 
-    def "a pruned triplet is never re-admitted, and its λ stays zero after optimizer steps"() {
+    def "a triplet pruned at one allocation comes back at a later one when its score rises above the b(t)-th"() {
+        given: 'a rank-2 layer on a 3→2 linear, a budget of 1 triplet'
+        def layer = new SvdLinear(new Linear(manager, 3, 2, false), 2, 4.0, 0.0, manager)
+        layer.loraA().set(manager.create([[0.5f, -1f, 2f], [1.5f, 0.2f, -0.4f]] as float[][]))
+        layer.loraE().set(manager.create([[0.3f], [-0.6f]] as float[][]))
+        layer.loraB().set(manager.create([[1f, -0.5f], [0.25f, 2f]] as float[][]))
+        layer.adapterParameters().values().each { it.setTrainable(true) }
+        def allocator = new RankAllocator([layer: layer], config(), new BudgetSchedule(config(), 1))
+        def favour = { int i -> // gradients 1 on every entry of triplet i, 0 on the other
+            [lora_A: (0..1).collect { r -> [r == i ? 1d : 0d] * 3 as double[] } as double[][],
+             lora_E: (0..1).collect { r -> [r == i ? 1d : 0d] as double[] } as double[][],
+             lora_B: (0..1).collect { o -> (0..1).collect { r -> r == i ? 1d : 0d } as double[] } as double[][]]
+        }
+
+        when: 'triplet 0 is the important one at the first allocation'
+        backwardWithGradients(layer, favour(0))
+        allocator.update(1)
+        allocator.maskTo(1)
+
+        then: 'triplet 1 is pruned: its λ is zero'
+        layer.survivors() as List == [true, false]
+        layer.loraE().value().toFloatArray().collect { Math.abs(it) } == [0.3f, 0f]
+        allocator.lastReturned() == 0
+
+        when: 'between allocations the optimizer moves the pruned λ again, and triplet 1 becomes the important one'
+        layer.loraE().value().set(manager.create([0.3f, 0.8f] as float[]).reshape(2, 1).toByteBuffer())
+        (2..6).each { t ->
+            backwardWithGradients(layer, favour(1))
+            allocator.update(t)
+        }
+        allocator.maskTo(1)
+
+        then: 'the next allocation, choosing among all triplets, keeps triplet 1 and prunes triplet 0'
+        layer.survivors() as List == [false, true]
+        layer.loraE().value().toFloatArray().collect { Math.abs(it) } == [0f, 0.8f]
+        allocator.lastReturned() == 1
+        allocator.returnedTriplets() == 1
+        allocator.returnsPerLayer() == [layer: 1]
+    }
+
+    def "with deltaT #deltaT the triplets kept after every step equal the budget of the latest allocation, b(t) itself with deltaT 1"() {
         given:
         def model = new TinyMlp(manager)
-        def ada = AdaLoraInjector.inject(model, config(), manager)
-        def hook = ada.hook(10)
-        ada.allocator().maskTo(6)
-        def pattern = ada.rankPattern()
+        def config = AdaLoraConfig.builder().initR(4).targetR(2).tinit(2).tfinal(4).deltaT(deltaT).totalSteps(16)
+                .targets(['fc1', 'fc2', 'classifier']).build()
+        def ada = AdaLoraInjector.inject(model, config, manager)
+        def hook = ada.hook(16)
+        def schedule = hook.allocator().schedule()
 
-        when: 'λ is moved by hand as an optimizer would, then the hook runs after the step'
-        ada.layers().values().each { it.loraE().value().addi(1f) }
-        hook.afterOptimizerStep(1)
-        ada.allocator().maskTo(9)
+        when: 'sixteen steps with random data and an update of λ in between, as an optimizer would make'
+        (1..16).each { t ->
+            ada.adapterParameters().values().each { it.zeroGrad() }
+            try (def scope = new StepScope()) {
+                try (def gc = Engine.instance.newGradientCollector()) {
+                    gc.backward(model.forward(manager.randomNormal(new Shape(8, 10))).square().mean())
+                }
+                hook.afterBackward(t)
+                ada.layers().values().each { it.loraE().value().subi(it.loraE().value().getGradient().mul(0.1f)) }
+                hook.afterOptimizerStep(t)
+            }
+        }
 
         then:
-        ada.rankPattern() == pattern
-        // a pruned λ is 0 (possibly -0.0, which Groovy's == tells apart from 0)
+        def trace = hook.report().trace()
+        trace*.step() == (1..16).toList()
+        int latest = schedule.initialBudget()
+        trace.every { p ->
+            if (schedule.maskDue(p.step())) {
+                latest = schedule.budget(p.step())
+            }
+            p.kept() == latest && p.budget() == schedule.budget(p.step())
+        }
+        !(deltaT == 1) || trace.every { it.kept() == it.budget() }
+        trace.last().kept() == 6
+        ada.ranks().values().sum() == 6
+
+        and: 'once the mask is fixed (after T − tfinal = 12), every pruned λ is zero after each step'
         ada.layers().values().every { l -> (0..<4).every { i -> l.survivors()[i] || Math.abs(l.loraE().value().toFloatArray()[i]) == 0f } }
+
+        where:
+        deltaT << [1, 3]
     }
 
     static double[][] zero(double[][] v) { v.collect { new double[it.length] } as double[][] }

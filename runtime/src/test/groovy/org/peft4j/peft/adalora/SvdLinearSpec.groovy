@@ -1,8 +1,10 @@
 package org.peft4j.peft.adalora
 
+import ai.djl.engine.Engine
 import ai.djl.ndarray.types.Shape
 import org.peft4j.nn.Linear
 import org.peft4j.tensor.Backend
+import org.peft4j.tensor.StepScope
 import org.peft4j.testing.TinyMlp
 import spock.lang.Specification
 
@@ -33,7 +35,7 @@ class SvdLinearSpec extends Specification {
         ada.layers().values().every { it.loraA().value().toFloatArray().any { it != 0f } }
     }
 
-    def "the output is W x + b + P (Λ ⊙ mask ⊙ Q x) · α / ranknum, computed here by hand"() {
+    def "the output is W x + b + P (Λ ⊙ Q x) · α / ranknum, computed here by hand, with a pruned λ set to zero"() {
         given: 'a 3→2 linear, rank 2, α = 6, the second triplet pruned'
         def base = new Linear(manager, 3, 2, true)
         base.weight().set(manager.create([[1f, 2f, 3f], [4f, 5f, 6f]] as float[][]))
@@ -59,6 +61,32 @@ class SvdLinearSpec extends Specification {
         } as double[]
         (0..1).every { Math.abs(y[it] - expected[it]) < 1e-5 }
         layer.loraE().value().toFloatArray() as List == [2f, 0f]
+    }
+
+    def "a pruned λ still gets a gradient, and the output uses the value an optimizer gives it again"() {
+        given: 'a rank-2 layer with its second triplet pruned'
+        def layer = new SvdLinear(new Linear(manager, 3, 2, false), 2, 2.0, 0.0, manager)
+        layer.loraA().set(manager.create([[0.1f, 0.2f, 0.3f], [-0.1f, 0f, 0.4f]] as float[][]))
+        layer.loraE().set(manager.create([[2f], [5f]] as float[][]))
+        layer.loraB().set(manager.create([[1f, 2f], [0.5f, -1f]] as float[][]))
+        layer.adapterParameters().values().each { it.setTrainable(true) }
+        layer.setMask(manager.create([1f, 0f] as float[]))
+        def x = manager.create([[1f, -2f, 0.5f]] as float[][])
+        def before = layer.forward(x).toFloatArray()
+
+        when:
+        float[] grad
+        try (def scope = new StepScope(); def gc = Engine.instance.newGradientCollector()) {
+            gc.backward(layer.forward(x).sum())
+            grad = layer.loraE().value().getGradient().toFloatArray()
+        }
+        layer.loraE().value().set([2f, 1f] as float[])
+        def after = layer.forward(x).toFloatArray()
+
+        then: 'dL/dλ_1 = Σ_o P_o1 (Q_1 · x) · scale = (2 − 1) · 0.1 · 1 ≠ 0, and λ_1 = 1 adds its rank-1 term'
+        Math.abs(grad[1] - 0.1f) < 1e-6
+        (0..1).every { o -> Math.abs(after[o] - before[o] - [2f, -1f][o] * 0.1f) < 1e-6 }
+        layer.survivors() as List == [true, false]
     }
 
     def "merging gives the unmerged outputs, and unmerging restores the base weights"() {
