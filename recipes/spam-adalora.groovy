@@ -11,14 +11,10 @@ model {
 adalora {
     initR 12
     targetR 8
-    // 125 steps: 12 warm-up steps, pruning every 5 steps until 25 steps remain, then a frozen mask
-    tinit 12
-    tfinal 25
-    deltaT 5
+    // the schedule is left to the run: over its steps T, 10 % warm-up, 20 allocations, the last 20 % with a fixed mask
+    // (tinit, tfinal, deltaT); orthReg 0 and lambdaLrRatio 64 are the defaults (README, AdaLoRA)
     beta1 0.85
     beta2 0.85
-    orthReg 0.1
-    orthRegKind 'paper'
     totalSteps 0          // 0: the run's own optimizer steps
     alpha 16
     dropout 0.05

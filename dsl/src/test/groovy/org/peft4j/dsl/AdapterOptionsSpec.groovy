@@ -85,6 +85,8 @@ adalora {
         'adalora.tinit'       | '0'      | { AdaLoraConfig a -> a.tinit() == 0 }
         'adalora.orthRegKind' | 'paper'  | { AdaLoraConfig a -> a.orthRegKind() == OrthRegKind.PAPER }
         'adalora.target'      | 'query'  | { AdaLoraConfig a -> a.targets() == ['query'] }
+        'adalora.lambdaLrRatio' | '8'    | { AdaLoraConfig a -> a.lambdaLrRatio() == 8.0d }
+        'adalora.deltaT'      | '-1'     | { AdaLoraConfig a -> a.deltaT() == AdaLoraConfig.AUTO }
     }
 
     def "#mistake in an adalora recipe names the line and the fix"() {

@@ -94,4 +94,25 @@ class BudgetScheduleSpec extends Specification {
         then:
         thrown(ConfigException)
     }
+
+    def "left out, tinit, tfinal and deltaT become 10 %, 20 % and a twentieth of the budgeting phase of T = #total"() {
+        given:
+        def c = AdaLoraConfig.builder().targets(['fc1']).build()
+
+        expect: 'they wait for T'
+        [c.tinit(), c.tfinal(), c.deltaT()] == [AdaLoraConfig.AUTO] * 3
+
+        when:
+        def resolved = c.withTotalSteps(total)
+
+        then:
+        [resolved.tinit(), resolved.tfinal(), resolved.deltaT()] == [tinit, tfinal, deltaT]
+        new BudgetSchedule(resolved, 2).budget(total) == 16
+
+        where:
+        total || tinit | tfinal | deltaT
+        2     || 0     | 0      | 1
+        104   || 10    | 20     | 3
+        1000  || 100   | 200    | 35
+    }
 }
