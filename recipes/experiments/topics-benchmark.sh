@@ -37,7 +37,7 @@ for method in $methods; do
     done
 done
 
-printf '%-8s %-7s %-28s %-28s %s\n' method lr 'test accuracy' 'test macro-F1' 'final triplets (returned)'
+printf '%-8s %-7s %-28s %-28s %s\n' method lr 'test accuracy' 'test macro-F1' 'AdaLoRA: kept (came back) per seed'
 for method in $methods; do
     for lr in $lrs; do
         acc=() f1=() kept=""
@@ -46,7 +46,7 @@ for method in $methods; do
             acc+=("$(metric "$s" accuracy)")
             f1+=("$(metric "$s" f1)")
             if [[ $method == adalora ]]; then
-                kept+="$(sed -n 's/.*"kept" : \([0-9]*\).*/\1/p' "$s")($(sed -n 's/.*"returns" : \([0-9]*\).*/\1/p' "$s")) "
+                kept+="$(sed -n 's/.*"kept" : \([0-9]*\).*/\1/p' "$s")($(sed -n 's/.*"returned_triplets" : \([0-9]*\).*/\1/p' "$s")) "
             fi
         done
         stats() { printf '%s\n' "$@" | awk '{s += $1; q += $1 * $1; if (NR == 1 || $1 < lo) lo = $1; if (NR == 1 || $1 > hi) hi = $1}

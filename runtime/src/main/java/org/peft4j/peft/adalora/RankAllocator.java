@@ -161,10 +161,9 @@ public final class RankAllocator {
             maskTo(schedule.budget(step));
             return true;
         }
+        lastReturned = 0;
         if (schedule.maskFixed(step)) {
             applyMasks();
-        } else {
-            lastReturned = 0;
         }
         return false;
     }

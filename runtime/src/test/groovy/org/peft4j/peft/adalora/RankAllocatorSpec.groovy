@@ -209,6 +209,10 @@ class RankAllocatorSpec extends Specification {
         trace.last().kept() == 6
         ada.ranks().values().sum() == 6
 
+        and: 'returns are counted at allocations only: the trace adds up to the per-layer counts'
+        trace.sum { it.returned() } == hook.allocator().returnsPerLayer().values().sum()
+        trace.findAll { !schedule.maskDue(it.step()) }.every { it.returned() == 0 }
+
         and: 'once the mask is fixed (after T − tfinal = 12), every pruned λ is zero after each step'
         ada.layers().values().every { l -> (0..<4).every { i -> l.survivors()[i] || Math.abs(l.loraE().value().toFloatArray()[i]) == 0f } }
 
