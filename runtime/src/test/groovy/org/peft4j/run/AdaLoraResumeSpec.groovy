@@ -124,6 +124,29 @@ class AdaLoraResumeSpec extends Specification {
         second.model.snapshot().every { k, v -> Arrays.equals(v, whole.model.snapshot()[k]) }
     }
 
+    def "the allocator's state is a hashed file of the checkpoint with its counters in state.json, and damage is caught"() {
+        given:
+        def r = fresh()
+        def ck = checkpoints(r, tmp.resolve('hooked'))
+        def saved = ck.save(new TrainState(3, 1, 3, 0, 0, Double.NaN, 0, 0, [:]), r.hook.state())
+
+        expect:
+        def json = ck.check(saved).json()
+        json.path('files').has(Checkpoints.HOOK)
+        json.path('hook').path('counters').has('updates')
+
+        when: 'one byte of hook.safetensors changes'
+        def file = saved.resolve(Checkpoints.HOOK)
+        byte[] bytes = java.nio.file.Files.readAllBytes(file)
+        bytes[bytes.length - 1] ^= 1
+        java.nio.file.Files.write(file, bytes)
+        ck.check(saved)
+
+        then:
+        def e = thrown(CheckpointException)
+        e.message.contains('is damaged: hook.safetensors has SHA-256')
+    }
+
     def "a checkpoint written without the allocator's state is refused for an AdaLoRA run"() {
         given: 'a checkpoint of an AdaLoRA model saved with no hook state'
         def r = fresh()
