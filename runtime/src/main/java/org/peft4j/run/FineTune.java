@@ -2,6 +2,7 @@ package org.peft4j.run;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.peft4j.peft.adalora.AdaLoraHook;
+import org.peft4j.peft.adalora.AdaLoraStepHook;
 import org.peft4j.peft.adalora.AllocationReport;
 import org.peft4j.train.CheckpointException;
 import org.peft4j.train.StepHook;

@@ -2,6 +2,7 @@ package org.peft4j.run
 
 import org.peft4j.peft.adalora.AdaLoraConfig
 import org.peft4j.peft.adalora.AdaLoraInjector
+import org.peft4j.peft.adalora.AdaLoraStepHook
 import org.peft4j.train.AdamW
 import org.peft4j.train.CheckpointException
 import org.peft4j.train.Checkpoints

@@ -72,26 +72,10 @@ public final class AdaLoraModel extends AdapterModel {
         return new AdaLoraHook(this, resolveTotalSteps(runSteps));
     }
 
-    /** {@link #hook} as the training loop's step hook. */
+    /** {@link #hook} as the training loop's step hook, its allocator state included in checkpoints. */
     @Override
     public StepHook stepHook(int runSteps) {
-        AdaLoraHook h = hook(runSteps);
-        return new StepHook() {
-            @Override
-            public NDArray extraLoss() {
-                return h.extraLoss();
-            }
-
-            @Override
-            public void afterBackward(int step) {
-                h.afterBackward(step);
-            }
-
-            @Override
-            public void afterOptimizerStep(int step) {
-                h.afterOptimizerStep(step);
-            }
-        };
+        return new AdaLoraStepHook(hook(runSteps));
     }
 
     @Override

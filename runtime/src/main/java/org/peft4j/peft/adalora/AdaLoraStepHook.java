@@ -1,8 +1,6 @@
-package org.peft4j.run;
+package org.peft4j.peft.adalora;
 
 import ai.djl.ndarray.NDArray;
-import org.peft4j.peft.adalora.AdaLoraHook;
-import org.peft4j.peft.adalora.AllocatorState;
 import org.peft4j.train.HookState;
 import org.peft4j.train.StepHook;
 
