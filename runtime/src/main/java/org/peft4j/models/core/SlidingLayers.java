@@ -15,6 +15,25 @@ public final class SlidingLayers {
     }
 
     /**
+     * The sliding layers of a config in Qwen2's manner (Qwen2, Qwen3): with use_sliding_window, layers
+     * from max_window_layers (28 by default) on attend within sliding_window (4096 by default);
+     * layer_types, when given, decides instead.
+     *
+     * @param window W, or 0 when no layer slides
+     * @param types  each layer's attention
+     */
+    public record Layers(int window, List<LayerType> types) {
+
+        public static Layers fromMaxWindowLayers(ConfigFields f, int layers) {
+            int window = optInWindow(f, 4096);
+            int maxWindowLayers = f.integer("max_window_layers", 28);
+            List<LayerType> types = read(f, layers, i -> window > 0 && i >= maxWindowLayers);
+            requireOptInWindow(f, types, window);
+            return new Layers(window, types);
+        }
+    }
+
+    /**
      * W as Transformers' Qwen2, Qwen3 and SmolLM3 configs set it: sliding_window when
      * use_sliding_window is true, else 0 (they null it); {@code fallback} when the field is absent,
      * 0 when it is null.

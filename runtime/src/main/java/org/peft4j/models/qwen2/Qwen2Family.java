@@ -3,7 +3,6 @@ package org.peft4j.models.qwen2;
 import org.peft4j.models.core.ConfigFields;
 import org.peft4j.models.core.DecoderConfig;
 import org.peft4j.models.core.DecoderFamily;
-import org.peft4j.models.core.LayerType;
 import org.peft4j.models.core.SlidingLayers;
 
 import java.io.IOException;
@@ -37,12 +36,9 @@ public final class Qwen2Family extends DecoderFamily {
         ConfigFields f = ConfigFields.read(configFile, "Qwen2");
         requireModelType(f);
         DecoderConfig config = DecoderConfig.read(f, "qwen2", 32768);
-        int window = SlidingLayers.optInWindow(f, 4096);
-        int maxWindowLayers = f.integer("max_window_layers", 28);
-        List<LayerType> types = SlidingLayers.read(f, config == null ? 0 : config.numHiddenLayers(),
-                i -> window > 0 && i >= maxWindowLayers);
-        SlidingLayers.requireOptInWindow(f, types, window);
+        SlidingLayers.Layers sliding = SlidingLayers.Layers.fromMaxWindowLayers(f,
+                config == null ? 0 : config.numHiddenLayers());
         f.throwIfAny(List.of());
-        return config.withBiases(true, false, false).withSlidingWindow(window, types);
+        return config.withBiases(true, false, false).withSlidingWindow(sliding.window(), sliding.types());
     }
 }

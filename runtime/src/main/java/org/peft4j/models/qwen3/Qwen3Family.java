@@ -5,7 +5,6 @@ import org.peft4j.models.core.ConfigFields;
 import org.peft4j.models.core.DecoderConfig;
 import org.peft4j.models.core.DecoderFamily;
 import org.peft4j.models.core.DecoderOptions;
-import org.peft4j.models.core.LayerType;
 import org.peft4j.models.core.RopeParameters;
 import org.peft4j.models.core.SlidingLayers;
 
@@ -45,13 +44,10 @@ public final class Qwen3Family extends DecoderFamily {
         DecoderConfig config = DecoderConfig.read(f, "qwen3", 32768, 128, "hidden_act", Activation.SILU,
                 RopeParameters::read);
         boolean bias = f.bool("attention_bias", false);
-        int window = SlidingLayers.optInWindow(f, 4096);
-        int maxWindowLayers = f.integer("max_window_layers", 28);
-        List<LayerType> types = SlidingLayers.read(f, config == null ? 0 : config.numHiddenLayers(),
-                i -> window > 0 && i >= maxWindowLayers);
-        SlidingLayers.requireOptInWindow(f, types, window);
+        SlidingLayers.Layers sliding = SlidingLayers.Layers.fromMaxWindowLayers(f,
+                config == null ? 0 : config.numHiddenLayers());
         f.throwIfAny(List.of());
-        return config.withBiases(bias, bias, false).withSlidingWindow(window, types)
+        return config.withBiases(bias, bias, false).withSlidingWindow(sliding.window(), sliding.types())
                 .withOptions(DecoderOptions.LLAMA.withQkNorm());
     }
 }
