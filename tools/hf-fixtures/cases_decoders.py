@@ -102,6 +102,24 @@ def _v4_llama_config(rope_theta, rope_scaling):
     return lambda model_dir: cw.rewrite_config(model_dir, edit)
 
 
+def _v4_gemma3_config(model_dir):
+    """config.json as Transformers 4.5x wrote it for Gemma 3: rope fields at top level, sliding_window_pattern."""
+    def edit(cfg):
+        per_type = cfg.pop("rope_parameters")
+        full = per_type["full_attention"]
+        cfg.pop("dtype", None)
+        cfg.pop("layer_types")
+        cfg.pop("_sliding_window_pattern", None)
+        cfg["sliding_window_pattern"] = 2
+        cfg["rope_theta"] = full["rope_theta"]
+        cfg["rope_local_base_freq"] = per_type["sliding_attention"]["rope_theta"]
+        cfg["rope_scaling"] = {"factor": full["factor"], "rope_type": full["rope_type"]}
+        cfg["torch_dtype"] = "float32"
+        cfg["transformers_version"] = "4.53.0"
+        return cfg
+    cw.rewrite_config(model_dir, edit)
+
+
 LLAMA_WEIGHTS = 1234  # all Llama rope cases share weights: they differ only in config.json
 
 
@@ -207,6 +225,13 @@ def family_cases(root):
         "never passes it to the attention function, eager or sdpa (facts.softcap_effects measures both).", window=8)
     record_softcap_effects(softcap)
     made.append(softcap)
+    made.append(causal_case(
+        root, "gemma3-v4config", "gemma3_text", gemma3,
+        "Gemma3 text with a Transformers 4.x config.json (as Gemma 3 checkpoints ship): top-level rope_theta 1e6, "
+        "rope_local_base_freq 1e4 and rope_scaling {rope_type: linear, factor 8} (for full_attention layers only), "
+        "no layer_types but sliding_window_pattern 2, so layers (i+1) % 2 != 0 slide: [sliding, full, sliding]; "
+        "the same weights as gemma3-text.", window=8, weights_seed=cw.case_seed("gemma3-text"),
+        post_save=_v4_gemma3_config))
     smol = dict(LLAMA, num_hidden_layers=3, no_rope_layers=[1, 0, 1],
                 rope_parameters={"rope_type": "default", "rope_theta": 2000000.0})
     made.append(causal_case(root, "smollm3", "smollm3", smol,

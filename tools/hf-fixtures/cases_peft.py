@@ -249,6 +249,11 @@ def adapter_cases(root):
                           LoraConfig(task_type="CAUSAL_LM", r=4, lora_alpha=8,
                                      target_modules=["q_proj", "v_proj", "down_proj"]),
                           "LoRA CAUSAL_LM on gemma3-text q_proj, v_proj, down_proj.", window=8))
+    made.append(lora_case(root, "lora-smollm3", "smollm3", CAUSAL,
+                          LoraConfig(task_type="CAUSAL_LM", r=4, lora_alpha=8,
+                                     target_modules=["q_proj", "v_proj", "gate_proj", "up_proj", "down_proj"]),
+                          "LoRA CAUSAL_LM on smollm3 q_proj, v_proj and the MLP (PEFT has no default target_modules "
+                          "for smollm3: a recipe must name them)."))
     made.append(lora_case(root, "lora-modernbert-seqcls", "modernbert-seqcls", SEQCLS,
                           LoraConfig(task_type="SEQ_CLS", r=4, lora_alpha=8, target_modules=["Wqkv", "attn.Wo"]),
                           "LoRA SEQ_CLS on ModernBERT fused Wqkv and attn.Wo (not mlp.Wo); modules_to_save gets "

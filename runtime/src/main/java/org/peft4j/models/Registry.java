@@ -8,10 +8,13 @@ import org.peft4j.models.core.ModelConfig;
 import org.peft4j.models.core.ModelFamily;
 import org.peft4j.models.core.Task;
 import org.peft4j.models.core.WeightLoader;
+import org.peft4j.models.gemma3.Gemma3Family;
 import org.peft4j.models.gpt2.GPT2Family;
 import org.peft4j.models.llama.LlamaFamily;
 import org.peft4j.models.qwen2.Qwen2Family;
+import org.peft4j.models.qwen3.Qwen3Family;
 import org.peft4j.models.roberta.RobertaFamily;
+import org.peft4j.models.smollm3.SmolLm3Family;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -31,7 +34,8 @@ import java.util.List;
 public final class Registry {
 
     private static final List<ModelFamily<?>> FAMILIES = List.of(BertFamily.INSTANCE, RobertaFamily.INSTANCE,
-            LlamaFamily.INSTANCE, Qwen2Family.INSTANCE, GPT2Family.INSTANCE);
+            LlamaFamily.INSTANCE, Qwen2Family.INSTANCE, GPT2Family.INSTANCE, Qwen3Family.INSTANCE,
+            Gemma3Family.INSTANCE, SmolLm3Family.INSTANCE);
 
     private Registry() {
     }

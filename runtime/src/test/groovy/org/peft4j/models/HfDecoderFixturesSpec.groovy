@@ -13,7 +13,7 @@ import spock.lang.Specification
 /**
  * Decoders loaded through the registry against the numbers of the standard Transformers 5.17 class
  * (test resources hf/, see hf/CASES.md): rope scalings, Transformers-4 and -5 config fields,
- * sliding windows, Qwen2, GPT-2.
+ * sliding windows, Qwen2, GPT-2, Qwen3, Gemma 3 (text; 4.x and 5.x configs, soft-capping), SmolLM3.
  */
 class HfDecoderFixturesSpec extends Specification {
 
@@ -51,7 +51,8 @@ class HfDecoderFixturesSpec extends Specification {
         where:
         name << ['llama-rope-default', 'llama-rope-linear', 'llama-rope-dynamic', 'llama-rope-llama3', 'llama-rope-yarn',
                  'llama-v4config-theta', 'llama-v4config-llama3', 'llama-v4config-linear-type', 'llama-tied-eos-list',
-                 'qwen2', 'qwen2-sliding', 'mistral-sliding', 'gpt2']
+                 'qwen2', 'qwen2-sliding', 'mistral-sliding', 'gpt2', 'qwen3', 'gemma3-text', 'gemma3-softcap',
+                 'gemma3-v4config', 'smollm3']
     }
 
     def "the typed config reads eos_token_id lists and the stored dtype of either version"() {

@@ -15,6 +15,7 @@ import org.peft4j.models.llama.TinyLlama
 import org.peft4j.nn.Module
 import org.peft4j.tensor.Backend
 import org.peft4j.tensor.StepScope
+import org.peft4j.testing.FixtureModels
 import org.peft4j.testing.HfFixture
 import spock.lang.Specification
 import spock.lang.TempDir
@@ -31,12 +32,14 @@ class RegistrySpec extends Specification {
 
     def "the registry names every family's model types, and what each builds"() {
         expect:
-        Registry.modelTypes() == ['bert', 'roberta', 'xlm-roberta', 'llama', 'mistral', 'qwen2', 'gpt2']
-        Registry.modelTypes(Task.Kind.CAUSAL_LM) == ['llama', 'mistral', 'qwen2', 'gpt2']
+        Registry.modelTypes() == ['bert', 'roberta', 'xlm-roberta', 'llama', 'mistral', 'qwen2', 'gpt2', 'qwen3',
+                                  'gemma3_text', 'smollm3']
+        Registry.modelTypes(Task.Kind.CAUSAL_LM) == ['llama', 'mistral', 'qwen2', 'gpt2', 'qwen3', 'gemma3_text', 'smollm3']
         Registry.modelTypes(Task.Kind.ENCODER) == ['bert', 'roberta', 'xlm-roberta']
         Registry.modelTypes(Task.Kind.SEQUENCE_CLASSIFICATION) == ['bert']
         Registry.family('mistral').name() == 'llama'
         Registry.family('qwen2').name() == 'qwen2'
+        Registry.family('gemma3_text').name() == 'gemma3'
     }
 
     def "an unsupported model_type is refused once, naming the file and every supported type"() {
@@ -49,7 +52,7 @@ class RegistrySpec extends Specification {
         then:
         def e = thrown(IllegalArgumentException)
         e.message == tmp.resolve('config.json').toString() + ": model_type = 'falcon' is not supported; supported:" +
-                ' bert, roberta, xlm-roberta, llama, mistral, qwen2, gpt2'
+                ' bert, roberta, xlm-roberta, llama, mistral, qwen2, gpt2, qwen3, gemma3_text, smollm3'
     }
 
     def "a family asked for a task it does not build says which model types do"() {
@@ -61,7 +64,7 @@ class RegistrySpec extends Specification {
 
         then:
         def e = thrown(IllegalArgumentException)
-        e.message.endsWith("model_type = 'roberta' is not a causal language model peft4j loads; valid: llama, mistral, qwen2, gpt2")
+        e.message.endsWith("model_type = 'roberta' is not a causal language model peft4j loads; valid: llama, mistral, qwen2, gpt2, qwen3, gemma3_text, smollm3")
     }
 
     def "#family loads the same parameters from one file and from shards with an index"() {
@@ -88,6 +91,9 @@ class RegistrySpec extends Specification {
         'mistral' | Task.CAUSAL_LM                        | { Path d -> new TinyLlama(5, [model_type: 'mistral', sliding_window: 3]).writeTo(d) }
         'qwen2'   | Task.CAUSAL_LM                        | { Path d -> new TinyLlama(6, [model_type: 'qwen2']).writeTo(d) }
         'gpt2'    | Task.CAUSAL_LM                        | { Path d -> new TinyGpt2(7).writeTo(d) }
+        'qwen3'   | Task.CAUSAL_LM                        | { Path d -> FixtureModels.copy('qwen3', d) }
+        'gemma3'  | Task.CAUSAL_LM                        | { Path d -> FixtureModels.copy('gemma3-text', d) }
+        'smollm3' | Task.CAUSAL_LM                        | { Path d -> FixtureModels.copy('smollm3', d) }
     }
 
     def "a field that changes the math and is not supported is refused by name with the supported values"() {
@@ -141,8 +147,8 @@ class RegistrySpec extends Specification {
         Registry.config(dir).layerTypes()*.hfName()
     }
 
-    def "with a sliding window, decoding step by step with the cache gives the logits of one full forward (#name)"() {
-        given: 'a window of 8 over 40 positions, as Transformers computed the fixture'
+    def "decoding step by step with the cache gives the logits of one full forward, across sliding windows (#name)"() {
+        given: 'where the case has one, a window of 8 over 40 positions, as Transformers computed the fixture'
         HfFixture fx = HfFixture.load(name)
         CausalLm lm = Registry.load(fx.modelDir, Task.CAUSAL_LM)
         long[] ids = fx.inputIdRows[1] as long[]
@@ -167,7 +173,7 @@ class RegistrySpec extends Specification {
         ((Module) lm)?.namedParameters()?.values()?.each { it.value().close() }
 
         where:
-        name << ['mistral-sliding', 'qwen2-sliding']
+        name << ['mistral-sliding', 'qwen2-sliding', 'gemma3-text', 'gemma3-softcap', 'qwen3', 'smollm3']
     }
 
     /** Moves {@code dir}'s model.safetensors into {@code n} shards and an index, as save_pretrained shards. */

@@ -34,7 +34,7 @@ class AdapterModelSpec extends Specification {
 
     static AdapterModel adalora(Module model, NDManager m) {
         AdaLoraInjector.inject(model, AdaLoraConfig.builder().initR(3).targetR(2).tinit(1).tfinal(1).deltaT(1)
-                .totalSteps(10).alpha(6).targets(['fc1', 'fc2']).modulesToSave(['classifier']).build(), m)
+                .totalSteps(10).alpha(6).orthReg(0.1).targets(['fc1', 'fc2']).modulesToSave(['classifier']).build(), m)
     }
 
     TinyMlp freshModel() {

@@ -26,6 +26,11 @@ public enum Activation {
         return Arrays.stream(values()).filter(a -> a.hfNames.contains(name)).findFirst().orElse(null);
     }
 
+    /** Every Hugging Face name of every activation. */
+    public static List<String> hfNames() {
+        return Arrays.stream(values()).flatMap(a -> a.hfNames.stream()).toList();
+    }
+
     public String hfName() {
         return hfNames.get(0);
     }

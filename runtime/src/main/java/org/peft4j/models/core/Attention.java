@@ -45,10 +45,18 @@ public final class Attention extends Module {
      * @param hidden     H, the input width
      * @param qkvBias    biases on the query, key and value projections
      * @param outputBias a bias on the output projection
-     * @param qkNormEps  ε of the per-head RMSNorms {@code q_norm} and {@code k_norm} (Qwen 3, Gemma 3), or null
+     * @param qkNormEps  ε of the per-head RMSNorms {@code q_norm} and {@code k_norm} (Qwen 3), or null
      */
     public Attention(NDManager manager, int hidden, AttentionOptions options, Names names, boolean qkvBias,
                      boolean outputBias, Float qkNormEps) {
+        this(manager, hidden, options, names, qkvBias, outputBias, qkNormEps, false);
+    }
+
+    /**
+     * @param unitOffsetQkNorm the q/k norms scale by (1 + w), as Gemma 3's ({@link RMSNorm#unitOffset})
+     */
+    public Attention(NDManager manager, int hidden, AttentionOptions options, Names names, boolean qkvBias,
+                     boolean outputBias, Float qkNormEps, boolean unitOffsetQkNorm) {
         this.options = options;
         this.names = names;
         this.qkNorm = qkNormEps != null;
@@ -64,8 +72,10 @@ public final class Attention extends Module {
             addChild(names.dropout(), new Dropout(options.dropout()));
         }
         if (qkNorm) {
-            addChild("q_norm", new RMSNorm(manager, options.headDim(), qkNormEps));
-            addChild("k_norm", new RMSNorm(manager, options.headDim(), qkNormEps));
+            addChild("q_norm", unitOffsetQkNorm ? RMSNorm.unitOffset(manager, options.headDim(), qkNormEps)
+                    : new RMSNorm(manager, options.headDim(), qkNormEps));
+            addChild("k_norm", unitOffsetQkNorm ? RMSNorm.unitOffset(manager, options.headDim(), qkNormEps)
+                    : new RMSNorm(manager, options.headDim(), qkNormEps));
         }
     }
 
@@ -91,8 +101,8 @@ public final class Attention extends Module {
             k = ((RMSNorm) child("k_norm")).forward(k);
         }
         if (options.rotary()) {
-            q = RotaryEmbedding.apply(q, ctx.cos(), ctx.sin());
-            k = RotaryEmbedding.apply(k, ctx.cos(), ctx.sin());
+            q = RotaryEmbedding.apply(q, ctx.cosFor(sliding), ctx.sinFor(sliding));
+            k = RotaryEmbedding.apply(k, ctx.cosFor(sliding), ctx.sinFor(sliding));
         }
         NDArray y = attend(q, k, v, ctx.maskFor(sliding), ctx.cache(), layer, options, dropoutP())  // (B, nh, T, hs)
                 .transpose(0, 2, 1, 3)                                                             // (B, T, nh, hs)

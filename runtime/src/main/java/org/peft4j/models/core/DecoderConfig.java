@@ -5,6 +5,7 @@ import org.peft4j.config.ConfigException;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.function.BiFunction;
 
 /**
  * The shape of a pre-norm decoder in Llama's layout (Llama, Mistral, Qwen2 and their kin), as in a
@@ -30,6 +31,8 @@ import java.util.List;
  * @param slidingWindow         W of the sliding-window layers, 0 when there are none
  * @param layerTypes            each layer's attention, one per layer
  * @param initializerRange      σ of the normal that random initialisation draws from
+ * @param options               what the family changes in Llama's layout (norms, q/k norms, scales, soft-caps,
+ *                              rotary per layer)
  */
 public record DecoderConfig(
         CommonFields common,
@@ -51,14 +54,15 @@ public record DecoderConfig(
         float attentionDropout,
         int slidingWindow,
         List<LayerType> layerTypes,
-        double initializerRange) implements ModelConfig {
+        double initializerRange,
+        DecoderOptions options) implements ModelConfig {
 
     public DecoderConfig {
         layerTypes = List.copyOf(layerTypes);
         List<String> p = problems(hiddenSize, intermediateSize, numHiddenLayers, numAttentionHeads, numKeyValueHeads,
                 headDim, rmsNormEps, vocabSize, maxPositionEmbeddings, attentionDropout);
-        if (common == null || rope == null || activation == null) {
-            p.add("common, rope and activation must be given");
+        if (common == null || rope == null || activation == null || options == null) {
+            p.add("common, rope, activation and options must be given");
         }
         if (layerTypes.size() != numHiddenLayers) {
             p.add("layer_types has " + layerTypes.size() + " entries for num_hidden_layers = " + numHiddenLayers
@@ -67,6 +71,10 @@ public record DecoderConfig(
         if (layerTypes.contains(LayerType.SLIDING_ATTENTION) && slidingWindow <= 0) {
             p.add("layer_types has sliding_attention layers but sliding_window = " + slidingWindow
                     + "; give a window > 0");
+        }
+        if (options != null && options.noRopeLayers().stream().anyMatch(i -> i >= numHiddenLayers)) {
+            p.add("no-rope layers " + options.noRopeLayers() + " name layers past num_hidden_layers = "
+                    + numHiddenLayers);
         }
         ConfigException.throwIfAny(p);
     }
@@ -81,7 +89,7 @@ public record DecoderConfig(
         return new DecoderConfig(new CommonFields("llama", List.of(), null), hiddenSize, intermediateSize, layers, heads,
                 kvHeads, headDim, rmsNormEps, RopeParameters.plain(ropeTheta, maxPositions), vocabSize, maxPositions,
                 tieWordEmbeddings, false, false, false, Activation.SILU, 0f, 0,
-                Collections.nCopies(layers, LayerType.FULL_ATTENTION), 0.02);
+                Collections.nCopies(layers, LayerType.FULL_ATTENTION), 0.02, DecoderOptions.LLAMA);
     }
 
     /**
@@ -96,25 +104,55 @@ public record DecoderConfig(
      */
     public static DecoderConfig read(ConfigFields f, String family, int defaultMaxPositions) {
         int before = f.problemCount();
-        CommonFields common = CommonFields.read(f, family);
         String act = f.string("hidden_act", "silu");
         if (!act.equals("silu")) {
             f.problem("hidden_act = '" + act + "' is not supported; valid: 'silu' (SwiGLU)");
         }
+        return read(f, family, defaultMaxPositions, 0, Activation.SILU, RopeParameters::read, before);
+    }
+
+    /**
+     * As {@link #read(ConfigFields, String, int)} with the family's own defaults, and any activation
+     * of {@link Activation} read from {@code activationField}.
+     *
+     * @param defaultHeadDim     head_dim when the config has none (Qwen 3: 128, Gemma 3: 256), or 0 for H / nh
+     * @param activationField    the field naming the feed-forward activation (hidden_act; Gemma's hidden_activation)
+     * @param defaultActivation  the activation when that field is absent
+     * @param rope               reads the rotary parameters of the config (every layer's, or full-attention
+     *                           layers' when sliding ones have their own), given max_position_embeddings;
+     *                           {@link RopeParameters#read(ConfigFields, int)} for one set
+     */
+    public static DecoderConfig read(ConfigFields f, String family, int defaultMaxPositions, int defaultHeadDim,
+                                     String activationField, Activation defaultActivation,
+                                     BiFunction<ConfigFields, Integer, RopeParameters> rope) {
+        int before = f.problemCount();
+        String name = f.string(activationField, defaultActivation.hfName());
+        Activation act = Activation.named(name);
+        if (act == null) {
+            f.problem(activationField + " = '" + name + "' is not supported; valid: '"
+                    + String.join("', '", Activation.hfNames()) + "'");
+        }
+        return read(f, family, defaultMaxPositions, defaultHeadDim, act == null ? defaultActivation : act, rope, before);
+    }
+
+    private static DecoderConfig read(ConfigFields f, String family, int defaultMaxPositions, int defaultHeadDim,
+                                      Activation activation, BiFunction<ConfigFields, Integer, RopeParameters> ropeReader,
+                                      int before) {
+        CommonFields common = CommonFields.read(f, family);
         int hidden = f.integer("hidden_size", null);
         int intermediate = f.integer("intermediate_size", null);
         int layers = f.integer("num_hidden_layers", null);
         int heads = f.integer("num_attention_heads", null);
         int kvHeads = f.integer("num_key_value_heads", heads);
-        int headDim = f.integer("head_dim", heads > 0 ? hidden / heads : 0);
+        int headDim = f.integer("head_dim", defaultHeadDim > 0 ? defaultHeadDim : heads > 0 ? hidden / heads : 0);
         double eps = f.number("rms_norm_eps", 1e-6);
         int vocab = f.integer("vocab_size", null);
         int maxPos = f.integer("max_position_embeddings", defaultMaxPositions);
         boolean tied = f.bool("tie_word_embeddings", false);
         double dropout = f.number("attention_dropout", 0.0);
         double initRange = f.number("initializer_range", 0.02);
-        RopeParameters rope = RopeParameters.read(f, maxPos);
-        if (heads > 0 && !f.has("head_dim") && hidden % heads != 0) {
+        RopeParameters rope = ropeReader.apply(f, maxPos);
+        if (heads > 0 && !f.has("head_dim") && defaultHeadDim <= 0 && hidden % heads != 0) {
             f.problem("hidden_size = " + hidden + " is not divisible by num_attention_heads = " + heads
                     + "; give head_dim, or make each head hidden_size / num_attention_heads wide");
         }
@@ -126,27 +164,52 @@ public record DecoderConfig(
             return null;
         }
         return new DecoderConfig(common, hidden, intermediate, layers, heads, kvHeads, headDim, eps, rope, vocab, maxPos,
-                tied, false, false, false, Activation.SILU, (float) dropout, 0,
-                Collections.nCopies(layers, LayerType.FULL_ATTENTION), initRange);
+                tied, false, false, false, activation, (float) dropout, 0,
+                Collections.nCopies(layers, LayerType.FULL_ATTENTION), initRange, DecoderOptions.LLAMA);
     }
 
     /** This config with the family's biases. */
     public DecoderConfig withBiases(boolean qkv, boolean output, boolean mlp) {
         return new DecoderConfig(common, hiddenSize, intermediateSize, numHiddenLayers, numAttentionHeads,
                 numKeyValueHeads, headDim, rmsNormEps, rope, vocabSize, maxPositionEmbeddings, tieWordEmbeddings, qkv,
-                output, mlp, activation, attentionDropout, slidingWindow, layerTypes, initializerRange);
+                output, mlp, activation, attentionDropout, slidingWindow, layerTypes, initializerRange, options);
     }
 
     /** This config with sliding-window layers: {@code window} W, and each layer's type. */
     public DecoderConfig withSlidingWindow(int window, List<LayerType> types) {
         return new DecoderConfig(common, hiddenSize, intermediateSize, numHiddenLayers, numAttentionHeads,
                 numKeyValueHeads, headDim, rmsNormEps, rope, vocabSize, maxPositionEmbeddings, tieWordEmbeddings,
-                qkvBias, outputBias, mlpBias, activation, attentionDropout, window, types, initializerRange);
+                qkvBias, outputBias, mlpBias, activation, attentionDropout, window, types, initializerRange, options);
     }
 
-    /** The attention of every layer. */
-    public AttentionOptions attention() {
-        return AttentionOptions.rotary(numAttentionHeads, numKeyValueHeads, headDim, attentionDropout);
+    /** This config with its LM head tied to the token embedding or not (the family's default may differ from Llama's). */
+    public DecoderConfig withTiedEmbeddings(boolean tied) {
+        return new DecoderConfig(common, hiddenSize, intermediateSize, numHiddenLayers, numAttentionHeads,
+                numKeyValueHeads, headDim, rmsNormEps, rope, vocabSize, maxPositionEmbeddings, tied, qkvBias, outputBias,
+                mlpBias, activation, attentionDropout, slidingWindow, layerTypes, initializerRange, options);
+    }
+
+    /** This config with the family's {@code options}. */
+    public DecoderConfig withOptions(DecoderOptions options) {
+        return new DecoderConfig(common, hiddenSize, intermediateSize, numHiddenLayers, numAttentionHeads,
+                numKeyValueHeads, headDim, rmsNormEps, rope, vocabSize, maxPositionEmbeddings, tieWordEmbeddings,
+                qkvBias, outputBias, mlpBias, activation, attentionDropout, slidingWindow, layerTypes, initializerRange,
+                options);
+    }
+
+    /**
+     * The attention of layer {@code index}: scores scaled by head_dim^−½, or query_pre_attn_scalar^−½
+     * when the family sets one; rotary unless the layer is a no-rope layer.
+     */
+    public AttentionOptions attention(int index) {
+        double s = options.queryPreAttnScalar() > 0 ? options.queryPreAttnScalar() : headDim;
+        return new AttentionOptions(numAttentionHeads, numKeyValueHeads, headDim, 1.0 / Math.sqrt(s), attentionDropout,
+                0, options.rotary(index));
+    }
+
+    /** The rotary parameters of layers of {@code type}. */
+    public RopeParameters rope(LayerType type) {
+        return type == LayerType.SLIDING_ATTENTION && options.slidingRope() != null ? options.slidingRope() : rope;
     }
 
     public boolean hasLayerType(LayerType type) {

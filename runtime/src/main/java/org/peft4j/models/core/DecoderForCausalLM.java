@@ -6,6 +6,7 @@ import org.peft4j.nn.Linear;
 import org.peft4j.nn.Module;
 import org.peft4j.tensor.Functional;
 import org.peft4j.tensor.Precision;
+import org.peft4j.tensor.Scalars;
 
 /**
  * A Llama-layout decoder with its language-model head. Children {@code model} and, unless the
@@ -42,12 +43,17 @@ public final class DecoderForCausalLM extends Module implements CausalLm {
     @Override
     public NDArray forward(NDArray inputIds, NDArray attentionMask, NDArray positionIds, KvCache cache) {
         NDArray hidden = model().forward(inputIds, attentionMask, positionIds, cache);   // (B, T, H)
+        NDArray logits;
         if (config.tieWordEmbeddings()) {
             // x Eᵀ with E [V, H] read in place, the same fused call a Linear makes
             NDArray e = model().embedTokens().weight().value();
-            return Functional.linear(Precision.like(hidden, e), e, null);   // (B, T, V)
+            logits = Functional.linear(Precision.like(hidden, e), e, null);   // (B, T, V)
+        } else {
+            logits = linear("lm_head").forward(hidden);   // (B, T, V)
         }
-        return linear("lm_head").forward(hidden);   // (B, T, V)
+        double cap = config.options().finalLogitSoftCap();
+        // Gemma 2 and 3: c · tanh(l / c) bounds every logit to (−c, c)
+        return cap > 0 ? Scalars.mul(Scalars.div(logits, cap).tanh(), cap) : logits;
     }
 
     /** Logits without a cache, positions from the mask. */

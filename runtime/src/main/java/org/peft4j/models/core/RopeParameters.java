@@ -65,7 +65,25 @@ public record RopeParameters(RopeType type, double theta, double factor, double 
             f.problem(key + " gives parameters per layer type (" + String.join(", ", fieldNames(rp)) + "), which is not"
                     + " supported; valid: one set of rotary parameters for every layer");
         }
-        double theta = f.number(rp, "rope_theta", f.number("rope_theta", 10000.0));
+        return read(f, key, rp, f.number("rope_theta", 10000.0), maxPositionEmbeddings, before);
+    }
+
+    /**
+     * Reads one set of rotary parameters from the object {@code rp} (one layer type's, for a family
+     * that has several); problems are collected in {@code f}.
+     *
+     * @param key          where {@code rp} is, for messages ("rope_parameters.full_attention")
+     * @param defaultTheta the base when {@code rp} gives no rope_theta
+     * @return the parameters, or null when a problem was found
+     */
+    public static RopeParameters read(ConfigFields f, String key, JsonNode rp, double defaultTheta,
+                                      int maxPositionEmbeddings) {
+        return read(f, key, rp, defaultTheta, maxPositionEmbeddings, f.problemCount());
+    }
+
+    private static RopeParameters read(ConfigFields f, String key, JsonNode rp, double defaultTheta,
+                                       int maxPositionEmbeddings, int before) {
+        double theta = f.number(rp, "rope_theta", defaultTheta);
         double partial = f.number(rp, "partial_rotary_factor", f.number("partial_rotary_factor", 1.0));
         if (partial != 1.0) {
             f.problem("partial_rotary_factor = " + partial + " is not supported; valid: 1.0 (rotary on the whole head)");

@@ -3,11 +3,10 @@ package org.peft4j.models.qwen2;
 import org.peft4j.models.core.ConfigFields;
 import org.peft4j.models.core.DecoderConfig;
 import org.peft4j.models.core.DecoderFamily;
-import org.peft4j.models.core.LayerType;
+import org.peft4j.models.core.SlidingLayers;
 
 import java.io.IOException;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -37,32 +36,9 @@ public final class Qwen2Family extends DecoderFamily {
         ConfigFields f = ConfigFields.read(configFile, "Qwen2");
         requireModelType(f);
         DecoderConfig config = DecoderConfig.read(f, "qwen2", 32768);
-        boolean use = f.bool("use_sliding_window", false);
-        int window = !use ? 0 : f.has("sliding_window") ? f.integer("sliding_window", null)
-                : f.root().has("sliding_window") ? 0 : 4096;
-        int maxWindowLayers = f.integer("max_window_layers", 28);
-        List<String> names = f.strings("layer_types");
-        List<LayerType> types = new ArrayList<>();
-        int layers = config == null ? 0 : config.numHiddenLayers();
-        for (int i = 0; i < layers; i++) {
-            String name = names == null ? null : i < names.size() ? names.get(i) : "(missing)";
-            LayerType type = name == null ? (window > 0 && i >= maxWindowLayers ? LayerType.SLIDING_ATTENTION
-                    : LayerType.FULL_ATTENTION) : LayerType.named(name);
-            if (type == null) {
-                f.problem("layer_types[" + i + "] = '" + name + "' is not supported; valid: '"
-                        + String.join("', '", LayerType.names()) + "'");
-            }
-            types.add(type);
-        }
-        if (names != null && names.size() != layers && config != null) {
-            f.problem("layer_types has " + names.size() + " entries for num_hidden_layers = " + layers);
-        }
-        if (window <= 0 && types.contains(LayerType.SLIDING_ATTENTION)) {
-            f.problem("layer_types has sliding_attention layers but use_sliding_window = " + use + " and sliding_window = "
-                    + f.root().get("sliding_window") + "; Transformers has no window for them: set use_sliding_window"
-                    + " and sliding_window, or make them full_attention");
-        }
+        SlidingLayers.Layers sliding = SlidingLayers.Layers.fromMaxWindowLayers(f,
+                config == null ? 0 : config.numHiddenLayers());
         f.throwIfAny(List.of());
-        return config.withBiases(true, false, false).withSlidingWindow(window, types);
+        return config.withBiases(true, false, false).withSlidingWindow(sliding.window(), sliding.types());
     }
 }
