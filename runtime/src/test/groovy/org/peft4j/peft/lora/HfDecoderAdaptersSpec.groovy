@@ -6,6 +6,7 @@ import org.peft4j.models.CausalLmLoss
 import org.peft4j.models.Registry
 import org.peft4j.models.core.CausalLm
 import org.peft4j.models.core.Task
+import org.peft4j.export.MergedDecoder
 import org.peft4j.nn.Module
 import org.peft4j.tensor.Backend
 import org.peft4j.tensor.StepScope
