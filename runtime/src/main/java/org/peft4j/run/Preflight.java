@@ -8,6 +8,7 @@ import org.peft4j.peft.files.PeftAdapters;
 import org.peft4j.tensor.Backend;
 import org.peft4j.train.LrSchedule;
 import org.peft4j.train.Optimizer;
+import org.peft4j.train.StepHook;
 import org.peft4j.train.TrainBatch;
 import org.peft4j.train.TrainConfig;
 import org.peft4j.train.Trainer;
@@ -26,8 +27,8 @@ import java.util.Map;
  * first few training examples compared at each stage. A recipe whose adapter would not save, load or merge
  * faithfully fails in a minute instead of after hours of training. Nothing is left on disk.
  *
- * <p>AdaLoRA's allocator does not run in this one step (its first pruning comes after {@code tinit} steps);
- * the saved adapter is its full initial rank.
+ * <p>The step runs the adapter's own step work as a run would (AdaLoRA's regularizer and importance; its first
+ * allocation comes after {@code tinit} steps, so the saved adapter has its full initial rank).
  */
 public final class Preflight {
 
@@ -104,8 +105,9 @@ public final class Preflight {
         Plan plan = s.plan();
         try (Optimizer optimizer = Optimizer.create(s.config.optimizer(), s.trainable())) {
             LrSchedule schedule = new LrSchedule(s.config.schedule(), s.config.optimizer().lr(), plan.totalSteps());
+            StepHook hook = s.adapter.stepHook(plan.totalSteps());
             Trainer<B> trainer = new Trainer<>(s.model, task.objective(), optimizer, tc.withMaxSteps(1, 1), listener,
-                    s.manager, null).withHook(task.stepHook(s.trainable(), listener));
+                    s.manager, null).withHook(hook != null ? hook : task.stepHook(s.trainable(), listener));
             return trainer.fit(task.trainingData(tc.batchSize(), tc.seed()), schedule, step -> Map.of())
                     .losses().get(0);
         }
