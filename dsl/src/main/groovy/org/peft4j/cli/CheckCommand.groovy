@@ -2,8 +2,11 @@ package org.peft4j.cli
 
 import org.peft4j.config.ConfigException
 import org.peft4j.dsl.Recipe
+import org.peft4j.embedding.LossKind
+import org.peft4j.run.EmbeddingOptions
 import org.peft4j.run.FineTune
 import org.peft4j.run.Plan
+import org.peft4j.run.RunConfig
 import org.peft4j.train.TrainingListener
 import picocli.CommandLine.Command
 import picocli.CommandLine.Mixin
@@ -31,28 +34,35 @@ class CheckCommand implements Callable<Integer> {
     @Override
     Integer call() {
         Recipe recipe = common.load()
-        if (recipe.embedding() != null) {
-            return EmbeddingRunner.check(this, recipe)
-        }
+        RunConfig config = recipe.config()
         PrintWriter out = spec.commandLine().out
         if (!common.quiet) {
-            out.println("recipe ${common.recipe} is valid; resolving ${recipe.config().name()} ...")
+            out.println("recipe ${common.recipe} is valid; resolving ${config.name()} ...")
             out.flush()
         }
         Plan plan
         try {
-            plan = FineTune.plan(recipe.config(), common.quiet ? TrainingListener.NONE : new ProgressListener(out, false))
+            plan = FineTune.plan(config, common.quiet ? TrainingListener.NONE : new ProgressListener(out, false))
         } catch (ConfigException e) {
             throw recipe.locate(e)
         }
         out.print(plan.describe())
+        EmbeddingOptions embedding = config.embedding()
+        if (embedding != null) {
+            boolean negatives = embedding.loss() != LossKind.COSINE
+            out.println("objective  ${embedding.loss().name().toLowerCase()}${negatives ? ", temperature ${embedding.temperature()}" : ''}," +
+                    " batch ${config.train().batchSize()}${negatives ? " (${config.train().batchSize() - 1} in-batch negatives per example)" : ''}")
+        }
         if (recipe.params()) {
             out.println('params     ' + recipe.params().collect { k, v -> "${k} = ${v}" }.join(', '))
         }
         if (recipe.outputDir() != null) {
             out.println("output     ${recipe.outputDir()}")
         }
-        out.print(Estimate.of(recipe.config(), plan).breakdown)
+        if (embedding == null) {
+            // its arithmetic is a classifier's or a decoder's: one forward and backward pass per example
+            out.print(Estimate.of(config, plan).breakdown)
+        }
         out.flush()
         0
     }

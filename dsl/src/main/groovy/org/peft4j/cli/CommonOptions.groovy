@@ -24,6 +24,12 @@ class CommonOptions {
     @Option(names = '--allow-code', description = 'trust the recipe: lift the sandbox that limits a recipe to the DSL')
     boolean allowCode
 
+    // the default is RecipeLoader.TIME_LIMIT (an annotation takes a literal)
+    @Option(names = '--recipe-timeout', paramLabel = 'SECONDS', defaultValue = '30',
+            description = ['seconds that compiling the recipe, and running it, may each take before it is stopped with its',
+                    'file and line (default: ${DEFAULT-VALUE}; 0: no limit); training is not limited'])
+    int recipeTimeout
+
     @Option(names = ['-q', '--quiet'], description = 'print only the result and errors (the run log still goes to run.log)')
     boolean quiet
 
@@ -40,7 +46,11 @@ class CommonOptions {
 
     Recipe load() {
         RunRecord previous = rerunOf()
-        previous == null ? RecipeLoader.loadRecipe(recipe, overrides, allowCode) : previous.load(overrides, allowCode)
+        if (recipeTimeout < 0) {
+            throw new UserError("--recipe-timeout ${recipeTimeout} must be at least 0 seconds (0: no limit)")
+        }
+        previous == null ? RecipeLoader.loadRecipe(recipe, overrides, allowCode, [:], recipeTimeout)
+                : previous.load(overrides, allowCode, recipeTimeout)
     }
 
     /** The keys --set accepts, for the help text and shell completion. */

@@ -6,10 +6,11 @@ import org.peft4j.data.PairJsonl
 import org.peft4j.data.RetrievalSet
 import org.peft4j.data.Tokenizer
 import org.peft4j.dsl.Recipe
-import org.peft4j.embedding.EmbeddingRunConfig
 import org.peft4j.embedding.RetrievalEvaluator
 import org.peft4j.embedding.SentenceEncoder
 import org.peft4j.io.AtomicFiles
+import org.peft4j.models.TaskType
+import org.peft4j.run.RunConfig
 import org.peft4j.tensor.Backend
 import picocli.CommandLine.Command
 import picocli.CommandLine.Mixin
@@ -51,8 +52,8 @@ class EvalCommand implements Callable<Integer> {
     Integer call() {
         RunRecord run = common.rerunOf()
         Recipe recipe = common.load()
-        EmbeddingRunConfig c = recipe.embedding()
-        if (c == null) {
+        RunConfig c = recipe.config()
+        if (c.task() != TaskType.EMBEDDING) {
             throw new UserError("${common.recipe}: eval evaluates embedding recipes (model { task embedding(...) });" +
                     " a classification run reports valid and test metrics itself, and predict writes a model's logits")
         }
@@ -64,8 +65,9 @@ class EvalCommand implements Callable<Integer> {
             adapterDir = run.runDir.resolve('adapter')
         }
         Backend.start(c.backend())
-        Path modelDir = Models.directory(c.model())
-        SentenceEncoder encoder = Encoders.load(modelDir, adapterDir, c.pooling())
+        String model = c.model().source() ?: c.model().path().toString()
+        Path modelDir = Models.directory(model)
+        SentenceEncoder encoder = Encoders.load(modelDir, adapterDir, c.embedding().pooling())
         Map<String, Map<String, Double>> metrics = [:]
         int queries = 0
         int documents = 0
@@ -82,19 +84,18 @@ class EvalCommand implements Callable<Integer> {
             }
         }
         PrintWriter out = spec.commandLine().out
-        out.println("${c.name()}: ${c.model()}${adapterDir == null ? ' (base model)' : " with adapter ${adapterDir}"}, " +
-                "${c.pooling().name().toLowerCase()} pooling, maxLength ${c.data().maxLength()}")
+        out.println("${c.name()}: ${model}${adapterDir == null ? ' (base model)' : " with adapter ${adapterDir}"}, " +
+                "${c.embedding().pooling().name().toLowerCase()} pooling, maxLength ${c.data().maxLength()}")
         if (metrics.retrieval != null) {
             out.println("retrieval: ${queries} queries over ${documents} documents")
         }
         out.println(String.format(Locale.ROOT, '%-20s %8s', 'metric', 'value'))
         metrics.each { String eval, Map<String, Double> m ->
-            List<String> names = ((eval == 'retrieval' ? EmbeddingRunner.RETRIEVAL : []) + m.keySet()).unique()
-                    .findAll { it != 'queries' && it != 'pairs' && m.containsKey(it) }
+            List<String> names = RunCommand.headline(eval, m).findAll { m.containsKey(it) }
             names.each { String k -> out.println(String.format(Locale.ROOT, '%-20s %8.4f', "${eval} ${k}", m[k])) }
         }
         if (json != null) {
-            Map<String, Object> doc = [recipe: c.name(), model: c.model(), adapter: adapterDir?.toString()]
+            Map<String, Object> doc = [recipe: c.name(), model: model, adapter: adapterDir?.toString()]
             doc.putAll(metrics)
             AtomicFiles.writeString(json, JsonOutput.prettyPrint(JsonOutput.toJson(doc)) + '\n')
             out.println("metrics written to ${json}")

@@ -21,7 +21,7 @@ import picocli.CommandLine.Spec
         footer = ['', 'Examples:', '  peft4j check recipes/quickstart.groovy', '  peft4j run recipes/quickstart.groovy --set train.epochs=1',
                 '  peft4j run runs/quickstart-20260101-120000   # rerun a run directory',
                 '  peft4j inspect minilm --recipe recipes/quickstart.groovy',
-                '  peft4j merge --model minilm --adapter runs/quickstart/adapter --out merged --labels ham,spam',
+                '  peft4j merge --model minilm --adapter runs/quickstart/adapter --out merged',
                 '  peft4j predict --model merged --input mail.jsonl --out predictions.jsonl', '  peft4j bench', '  peft4j repl',
                 '', 'Exit codes: 0 ok, 1 the run failed, 2 a usage or recipe mistake.'])
 class Main implements Runnable {
@@ -47,6 +47,7 @@ class Main implements Runnable {
         // examples are whole command lines; at picocli's 80 columns they break mid-command. A terminal's own width wins.
         cl.usageHelpWidth = 120
         cl.usageHelpAutoWidth = true
+        cl.colorScheme = CommandLine.Help.defaultColorScheme(Terminal.colors() ? CommandLine.Help.Ansi.AUTO : CommandLine.Help.Ansi.OFF)
         cl.executionExceptionHandler = { Exception e, CommandLine cmd, CommandLine.ParseResult parsed ->
             boolean stackTrace = parsed.subcommand()?.hasMatchedOption('--stacktrace') || parsed.hasMatchedOption('--stacktrace')
             // a data file's mistake names its file and line, like a recipe's

@@ -1,6 +1,8 @@
 package org.peft4j.cli
 
 import org.peft4j.export.MergedExport
+import org.peft4j.run.HeadLabels
+import org.peft4j.run.MergeDifference
 import picocli.CommandLine.Command
 import picocli.CommandLine.Model.CommandSpec
 import picocli.CommandLine.Option
@@ -21,8 +23,11 @@ import java.util.concurrent.Callable
                 'files, chat template, generation config) that loads without peft4j: a decoder (llama, mistral, qwen2, gpt2)',
                 'keeps the base checkpoint\'s tensor names and layouts, in f32; on an encoder a classification adapter',
                 '(task SEQ_CLS, a saved classifier, or --labels) gives a BERT classifier with its labels, any other adapter',
-                'the encoder itself. An adapter that does not fit the model is refused before anything is written.'],
-        footer = ['', 'Examples:', '  peft4j merge --model minilm --adapter runs/quickstart/adapter --out merged --labels ham,spam',
+                'the encoder itself. An adapter that does not fit the model is refused before anything is written. The merged',
+                'directory is then loaded and its outputs compared with base + adapter on a few texts; the largest difference',
+                'is printed.'],
+        footer = ['', 'Examples:', '  peft4j merge --model minilm --adapter runs/quickstart/adapter --out merged   # labels from the adapter\'s head_config.json',
+                '  peft4j merge --model minilm --adapter runs/quickstart/adapter --out merged --labels ham,spam',
                 '  peft4j merge --model ~/models/bert-base-uncased --adapter runs/x/adapter --out runs/x/merged',
                 '  peft4j merge --model ~/models/Qwen2-0.5B --adapter runs/chat/adapter --out runs/chat/merged',
                 '', 'Exit codes: 0 written, 1 the merge failed, 2 a usage mistake (missing directory, adapter that does not fit).'])
@@ -38,7 +43,7 @@ class MergeCommand implements Callable<Integer> {
     Path out
 
     @Option(names = '--labels', split = ',', paramLabel = 'NAME',
-            description = 'class names in class-id order, written to config.json (default: the number of classes of the adapter\'s classifier, named LABEL_k); classifiers only')
+            description = 'class names in class-id order, written to config.json (default: the adapter\'s head_config.json, which a run saves, else LABEL_k for each output of its classifier); classifiers only')
     List<String> labels
 
     @Option(names = '--stacktrace', description = 'print the stack trace of an error')
@@ -55,18 +60,28 @@ class MergeCommand implements Callable<Integer> {
         }
         Path modelDir = Models.directory(model)
         Models.modelDir(adapter, 'adapter')
-        if (labels != null && MergedExport.isDecoder(modelDir)) {
+        boolean decoder = MergedExport.isDecoder(modelDir)
+        if (labels != null && decoder) {
             throw new UserError("--labels is for sequence classifiers; ${modelDir} is a causal language model")
         }
+        // the class names a run saved beside its adapter, unless given
+        List<String> names = decoder ? null : labels ?: HeadLabels.read(adapter)
+        MergeDifference check
         try {
-            MergedExport.merge(modelDir, adapter, out, labels)
+            MergedExport.merge(modelDir, adapter, out, names)
+            check = MergeCheck.of(modelDir, adapter, out, names)
         } catch (IllegalArgumentException e) {
             // both exports report an adapter that does not fit, or unknown classes, this way: the user's inputs
             throw new UserError(e.message)
         }
         PrintWriter w = spec.commandLine().out
-        w.println("merged ${adapter} into ${model}: ${out}")
+        w.println("merged ${adapter} into ${model}: ${out}${names ? " (labels ${names.join(', ')})" : ''}")
+        w.println("merged − unmerged: largest output difference ${check.describe()}")
         w.flush()
+        if (!check.acceptable(false)) {
+            throw new IllegalStateException("the merged model's outputs differ from base + adapter by more than " +
+                    "${String.format('%.0e', MergeDifference.tolerance(false))} × max(1, largest |logit|); do not use ${out}")
+        }
         0
     }
 }

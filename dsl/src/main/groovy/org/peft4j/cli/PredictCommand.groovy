@@ -15,7 +15,7 @@ import java.util.concurrent.Callable
         description = ['Classify every line of a JSONL file and write one JSON object per line:',
                 '{"line": N, "logits": [...], "label": "..."}. The model is a merged export, or a base model with --adapter.'],
         footer = ['', 'Examples:', '  peft4j predict --model merged --input mail.jsonl --out predictions.jsonl',
-                '  peft4j predict --model minilm --adapter runs/quickstart/adapter --labels ham,spam \\',
+                '  peft4j predict --model minilm --adapter runs/quickstart/adapter \\',
                 '      --input recipes/data/spam/test.jsonl --out test-predictions.jsonl --max-length 128',
                 '', 'Exit codes: 0 written, 1 prediction failed, 2 a usage or input mistake (missing file, bad line).'])
 class PredictCommand implements Callable<Integer> {
@@ -43,7 +43,7 @@ class PredictCommand implements Callable<Integer> {
     int batchSize
 
     @Option(names = '--labels', split = ',', paramLabel = 'NAME',
-            description = 'class names in class-id order (default: config.json\'s id2label, else LABEL_k)')
+            description = 'class names in class-id order (default: the adapter\'s head_config.json, which a run saves, else config.json\'s id2label, else LABEL_k)')
     List<String> labels
 
     @Option(names = '--stacktrace', description = 'print the stack trace of an error')

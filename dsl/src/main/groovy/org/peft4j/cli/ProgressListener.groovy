@@ -4,6 +4,7 @@ import me.tongfei.progressbar.ConsoleProgressBarConsumer
 import me.tongfei.progressbar.ProgressBar
 import me.tongfei.progressbar.ProgressBarBuilder
 import me.tongfei.progressbar.ProgressBarStyle
+import org.peft4j.run.MetricFormat
 import org.peft4j.train.StepInfo
 import org.peft4j.train.TrainingListener
 
@@ -20,7 +21,7 @@ class ProgressListener implements TrainingListener {
     private final boolean everyStep
     private int every = 1
 
-    ProgressListener(PrintWriter out, boolean terminal = System.console() != null, boolean everyStep = false) {
+    ProgressListener(PrintWriter out, boolean terminal = Terminal.interactive(), boolean everyStep = false) {
         this.out = out
         this.terminal = terminal
         this.everyStep = everyStep
@@ -37,11 +38,16 @@ class ProgressListener implements TrainingListener {
         every = everyStep ? 1 : Math.max(1, (int) Math.ceil(totalSteps / 20d))
         if (terminal) {
             bar = new ProgressBarBuilder().setTaskName('train').setInitialMax(totalSteps)
-                    .setStyle(ProgressBarStyle.COLORFUL_UNICODE_BLOCK).setUpdateIntervalMillis(250)
+                    .setStyle(barStyle(Terminal.colors())).setUpdateIntervalMillis(250)
                     .setConsumer(new ConsoleProgressBarConsumer(System.err)).build()
         } else {
-            say("» training ${totalSteps} steps")
+            say("» training ${totalSteps} step${totalSteps == 1 ? '' : 's'}")
         }
+    }
+
+    /** The bar in colour only where colours are wanted; without, it is redrawn with a carriage return alone. */
+    static ProgressBarStyle barStyle(boolean colors) {
+        colors ? ProgressBarStyle.COLORFUL_UNICODE_BLOCK : ProgressBarStyle.UNICODE_BLOCK
     }
 
     @Override
@@ -61,7 +67,7 @@ class ProgressListener implements TrainingListener {
 
     @Override
     void onEval(String split, String when, Map<String, Double> metrics) {
-        say("» ${split} ${when}: " + metrics.collect { k, v -> String.format('%s %.4f', k, v) }.join('  '))
+        say("» ${split} ${when}: " + metrics.collect { k, v -> "${k} ${MetricFormat.format(k, v)}" }.join('  '))
     }
 
     @Override

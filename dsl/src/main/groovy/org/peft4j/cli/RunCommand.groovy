@@ -5,6 +5,9 @@ import org.peft4j.dsl.Recipe
 import org.peft4j.dsl.RecipeException
 import org.peft4j.run.FineTune
 import org.peft4j.run.GenerationSample
+import org.peft4j.run.MergeDifference
+import org.peft4j.run.MetricFormat
+import org.peft4j.run.Preflight
 import org.peft4j.run.RunConfig
 import org.peft4j.run.RunOptions
 import org.peft4j.run.Summary
@@ -31,6 +34,7 @@ import java.util.concurrent.Callable
                 '  peft4j run recipes/quickstart.groovy --set params.lr=5e-4 --quiet',
                 '  peft4j run runs/try1                 # rerun: same recipe copy, same overrides, new directory',
                 '  peft4j run recipes/quickstart.groovy --out runs/try1 --resume   # continue from its last checkpoint',
+                '  peft4j run recipes/quickstart.groovy --preflight   # one step, save, reload, merge: check before a long run',
                 '', 'Exit codes: 0 done, 1 the run failed, 2 a usage or recipe mistake.'])
 class RunCommand implements Callable<Integer> {
 
@@ -48,6 +52,10 @@ class RunCommand implements Callable<Integer> {
             'checkpoint; an unfinished run directory is resumed even without it'])
     boolean resume
 
+    @Option(names = '--preflight', description = ['train one step, save the adapter, load it back into a fresh copy of the',
+            'base model and merge it there; print the largest output difference of each, then exit (writes no run directory)'])
+    boolean preflight
+
     @Spec
     CommandSpec spec
 
@@ -55,10 +63,10 @@ class RunCommand implements Callable<Integer> {
     Integer call() {
         RunRecord previous = common.rerunOf()
         Recipe recipe = common.load()
-        if (recipe.embedding() != null) {
-            return EmbeddingRunner.run(this, recipe, previous)
-        }
         RunConfig config = recipe.config()
+        if (preflight) {
+            return preflight(recipe)
+        }
         Path dir = runDirectory(recipe, previous).toAbsolutePath().normalize()
         RunRecord.write(dir, recipe, common.allowCode, previous?.runDir?.toAbsolutePath())
         PrintWriter w = spec.commandLine().out
@@ -66,7 +74,7 @@ class RunCommand implements Callable<Integer> {
         Summary summary
         new PrintWriter(Files.newBufferedWriter(dir.resolve('run.log'))).withCloseable { PrintWriter log ->
             log.println("peft4j ${Main.Version.current()}: run ${common.recipe} ${recipe.overrides().collect { k, v -> "--set ${k}=${v}" }.join(' ')}".trim())
-            TrainingListener console = common.quiet ? TrainingListener.NONE : new ProgressListener(w, System.console() != null && !common.verbose, common.verbose)
+            TrainingListener console = common.quiet ? TrainingListener.NONE : new ProgressListener(w, Terminal.interactive() && !common.verbose, common.verbose)
             TrainingListener listener = TrainingListener.all(console, new ProgressListener(log, false, true))
             try {
                 summary = FineTune.run(config, options(dir, recipeFile), listener)
@@ -86,6 +94,29 @@ class RunCommand implements Callable<Integer> {
         0
     }
 
+    /** The pre-flight: exit 0 when the adapter saved, reloaded and merged faithfully, 1 when it did not. */
+    private int preflight(Recipe recipe) {
+        PrintWriter w = spec.commandLine().out
+        TrainingListener console = common.quiet ? TrainingListener.NONE : new ProgressListener(w, false, common.verbose)
+        Preflight.Result r
+        try {
+            r = Preflight.run(recipe.config(), console)
+        } catch (ConfigException e) {
+            throw recipe.locate(e)
+        }
+        w.println()
+        w.println("pre-flight of ${recipe.name()}: 1 optimizer step (loss ${String.format('%.4f', r.step())}), " +
+                "the adapter saved, loaded into a fresh base model and merged")
+        w.println("trained − untrained: largest output difference ${r.moved().describe()}")
+        w.println("reloaded − trained:  largest output difference ${r.reload().describe()}")
+        w.println("merged − unmerged:   largest output difference ${r.merge().describe()}")
+        String tolerance = String.format('%.0e', MergeDifference.tolerance(r.half()))
+        w.println(r.passed() ? "passed: both within ${tolerance} × max(1, largest |logit|)" :
+                "FAILED: a difference exceeds ${tolerance} × max(1, largest |logit|); the saved adapter would not reproduce the trained model")
+        w.flush()
+        r.passed() ? 0 : Main.FAILED
+    }
+
     /** How FineTune writes this run: into {@code dir}, keeping a copy of {@code recipeFile}. */
     RunOptions options(Path dir, Path recipeFile) {
         new RunOptions(dir, recipeFile, !noEvalBefore, resume)
@@ -102,33 +133,39 @@ class RunCommand implements Callable<Integer> {
         }
         Path asked = recipe.outputDir()
         if (asked != null) {
-            // a recipe that names its directory is run again and again; keep every run
-            // ... unless asked to resume it
-            boolean used = !resume && Files.exists(asked.resolve('summary.json')) || Files.exists(asked.resolve('metrics.jsonl'))
+            // a recipe that names its directory is run again and again; keep every run, unless asked to resume it
+            boolean used = !resume && (Files.exists(asked.resolve('summary.json')) || Files.exists(asked.resolve('metrics.jsonl')))
             return used ? asked.resolveSibling("${asked.fileName}-${stamp}") : asked
         }
         Path.of('runs', "${recipe.name()}-${stamp}")
     }
 
-    /** The result as a small table: metrics before and after per split, then cost. */
+    /** Retrieval metrics in the order a report shows them. */
+    static final List<String> RETRIEVAL = ['mrr@10', 'recall@1', 'recall@5', 'recall@10', 'ndcg@10']
+
+    /** The result as a small table: metrics before and after per split, then loss and cost. */
     static String report(Summary s, Path cwd) {
         StringBuilder sb = new StringBuilder('\n')
         List<String> splits = (['valid', 'test'] + s.after().keySet() + s.before().keySet()).unique()
                 .findAll { s.after().containsKey(it) || s.before().containsKey(it) }
-        sb << String.format('%-16s %8s %8s %8s%n', 'metric', 'before', 'after', 'change')
+        List<List<String>> rows = []
         for (String split : splits) {
-            // a language model's result is its loss and perplexity; a classifier's, accuracy and F1
-            boolean lm = (s.after()[split] ?: s.before()[split])?.containsKey('perplexity')
-            for (String metric : (lm ? ['loss', 'perplexity'] : ['accuracy', 'f1'])) {
-                Double before = s.before()[split]?.get(metric)
-                Double after = s.after()[split]?.get(metric)
-                if (before == null && after == null) {
-                    continue
+            Map<String, Double> b = s.before()[split] ?: [:]
+            Map<String, Double> a = s.after()[split] ?: [:]
+            for (String metric : headline(split, a ?: b)) {
+                Double before = b[metric]
+                Double after = a[metric]
+                if (before != null || after != null) {
+                    rows << ["${split} ${metric}".toString(), fmt(before), fmt(after),
+                             before != null && after != null ? String.format('%+.4f', after - before) : '']
                 }
-                sb << String.format('%-16s %8s %8s %8s%n', "${split} ${metric}", fmt(before), fmt(after),
-                        before != null && after != null ? String.format('%+.4f', after - before) : '')
             }
         }
+        // a classifier's labels fit in 16 columns; "retrieval recall@10" does not
+        int width = Math.max(16, ((rows*.get(0)*.length() ?: [0]).max() as int) + 1)
+        String row = "%-${width}s %8s %8s %8s%n"
+        sb << String.format(row, 'metric', 'before', 'after', 'change')
+        rows.each { sb << String.format(row, *it) }
         sb << '\n'
         for (GenerationSample g : s.samples()) {
             sb << "prompt  ${g.prompt()}\n"
@@ -139,12 +176,30 @@ class RunCommand implements Callable<Integer> {
         }
         sb << String.format('%-16s %,d of %,d parameters (%.3f%%)%n', 'trainable', s.trainableParams(), s.totalParams(),
                 s.totalParams() == 0 ? 0d : 100d * s.trainableParams() / s.totalParams())
+        if (!Double.isNaN(s.firstLoss())) {
+            sb << String.format('%-16s %.4f → %.4f (first step → mean of the last 10%% of steps)%n', 'loss',
+                    s.firstLoss(), s.lastLoss())
+        }
         sb << String.format('%-16s %s (training %s, %d steps)%n', 'wall time', duration(s.wallSeconds()), duration(s.trainSeconds()), s.steps())
         sb << String.format('%-16s %,.0f tokens/s%n', 'throughput', s.tokensPerSecond())
         sb << String.format('%-16s %.2f GiB%n', 'peak memory', s.peakRssBytes() / (1024d * 1024 * 1024))
         Path run = s.runDir()
         sb << String.format('%-16s %s%n', 'run directory', run != null && run.startsWith(cwd) ? cwd.relativize(run) : run)
         sb.toString()
+    }
+
+    /**
+     * The metrics a split's row shows: a language model's loss and perplexity, a classifier's accuracy and F1,
+     * retrieval's ranking metrics in their usual order; otherwise every metric that is not a count.
+     */
+    static List<String> headline(String split, Map<String, Double> metrics) {
+        if (metrics.containsKey('perplexity')) {
+            return ['loss', 'perplexity']
+        }
+        if (metrics.containsKey('accuracy')) {
+            return ['accuracy', 'f1']
+        }
+        ((split == 'retrieval' ? RETRIEVAL : []) + metrics.keySet()).unique().findAll { !MetricFormat.isCount(it) }
     }
 
     /** A generation's later lines under its first, so that the prompt / before / after labels stay visible. */

@@ -62,11 +62,11 @@ class RunRecord {
     }
 
     /** The recorded recipe with the recorded overrides, then {@code more} on top; data paths read as the first run read them. */
-    Recipe load(Map<String, String> more, boolean allowCode) {
+    Recipe load(Map<String, String> more, boolean allowCode, int timeLimit = RecipeLoader.TIME_LIMIT) {
         Map<String, String> all = new LinkedHashMap<>(overrides)
         all.putAll(more)
         // a shared run directory must not run code without the user saying so again
-        RecipeLoader.loadRecipe(recipe, all, allowCode, copies)
+        RecipeLoader.loadRecipe(recipe, all, allowCode, copies, timeLimit)
     }
 
     /** The copy of the recipe itself, which FineTune copies again into the new run directory. */

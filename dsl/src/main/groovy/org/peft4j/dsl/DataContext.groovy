@@ -4,7 +4,6 @@ import groovy.transform.CompileStatic
 import groovy.transform.PackageScope
 import org.peft4j.data.DataConfig
 import org.peft4j.data.TextFormat
-import org.peft4j.embedding.EmbeddingDataConfig
 import org.peft4j.embedding.LossKind
 
 import java.nio.file.Path
@@ -175,12 +174,6 @@ class DataContext extends Context {
         }
     }
 
-    /** The embedding task's files; the training file's shape is checked against the loss by {@link #embeddingProblems}. */
-    @PackageScope
-    EmbeddingDataConfig buildEmbedding() {
-        new EmbeddingDataConfig(train?.path(), queries?.path(), corpus?.path(), sts?.path(), maxLength, limit)
-    }
-
     /** What an embedding recipe's data block says that its loss cannot read, or that only classification reads. */
     @PackageScope
     List<String> embeddingProblems(LossKind loss) {
@@ -191,7 +184,8 @@ class DataContext extends Context {
             p << ("data.train is ${embeddingTrain.helper()}('...') but loss '${loss.name().toLowerCase()}' trains on" +
                     " ${wanted}('...'); use train ${wanted}('...') or another loss").toString()
         }
-        for (String name : ['valid', 'test', 'text', 'label']) {
+        // the runtime reads text and label fields with defaults, so only the DSL knows they were given
+        for (String name : ['text', 'label']) {
             if (origins.of('data.' + name) != null) {
                 p << ("data.${name} is for classification; an embedding task evaluates on queries and corpus" +
                         " (retrieval) and sts (scored pairs)").toString()
@@ -200,17 +194,12 @@ class DataContext extends Context {
         p
     }
 
-    /** What only an embedding task reads, given to a classification recipe. */
+    /** An embedding task's training file given to a classification or causal-LM recipe. */
     @PackageScope
     List<String> classificationProblems() {
         List<String> p = []
         if (embeddingTrain != null && embeddingTrain.path() == train?.path()) {
             p << "data.train is ${embeddingTrain.helper()}('...'), training data of an embedding task; a classifier trains on jsonl('...') with text and label".toString()
-        }
-        for (String name : ['queries', 'corpus', 'sts']) {
-            if (origins.of('data.' + name) != null) {
-                p << "data.${name} is for an embedding task (model { task embedding(...) }); a classifier evaluates on valid and test".toString()
-            }
         }
         p
     }
@@ -224,7 +213,7 @@ class DataContext extends Context {
     @PackageScope
     DataConfig build() {
         new DataConfig(train?.path(), valid?.path(), test?.path(), field('text') ?: 'text', field('label') ?: 'label',
-                maxLength, limit)
+                maxLength, limit, queries?.path(), corpus?.path(), sts?.path())
     }
 
     /** The runtime reads one text field and one label field for all splits, so the files must agree. */

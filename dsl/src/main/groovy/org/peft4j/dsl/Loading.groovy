@@ -2,6 +2,7 @@ package org.peft4j.dsl
 
 import groovy.transform.CompileStatic
 import groovy.transform.PackageScope
+import groovy.transform.TimedInterrupt
 import groovy.transform.TypeChecked
 import org.codehaus.groovy.control.CompilerConfiguration
 import org.codehaus.groovy.control.MultipleCompilationErrorsException
@@ -10,6 +11,11 @@ import org.codehaus.groovy.control.customizers.ASTTransformationCustomizer
 import java.nio.file.Files
 import java.nio.file.NoSuchFileException
 import java.nio.file.Path
+import java.util.concurrent.Callable
+import java.util.concurrent.ExecutionException
+import java.util.concurrent.FutureTask
+import java.util.concurrent.TimeUnit
+import java.util.concurrent.TimeoutException
 
 /**
  * One load of a recipe: how scripts compile (sandboxed or not), the {@code from} chain being run (to find
@@ -23,15 +29,18 @@ final class Loading {
     /** Files read instead of the named ones: a rerun reads the copies kept in its run directory. */
     private final Map<Path, Path> copies
     final Map<String, String> paramOverrides
+    /** Seconds that compiling a recipe, and running it, may each take; 0 for no limit. */
+    final int timeLimit
     final Params params = new Params()
     private final List<Path> chain = []
     private final Map<Path, String> shown = [:]
     final List<Path> files = []
 
-    Loading(boolean allowCode, Map<Path, Path> copies, Map<String, String> paramOverrides) {
+    Loading(boolean allowCode, Map<Path, Path> copies, Map<String, String> paramOverrides, int timeLimit) {
         this.allowCode = allowCode
         this.copies = copies ?: [:]
         this.paramOverrides = paramOverrides ?: [:]
+        this.timeLimit = timeLimit
     }
 
     /** Compiles {@code file} (shown in messages as {@code display}) into a script ready to run. */
@@ -105,14 +114,43 @@ final class Loading {
         }
         // type-checked, so that a misspelt block or option fails before anything runs
         cc.addCompilationCustomizers(new ASTTransformationCustomizer([extensions: extensions], TypeChecked))
+        if (timeLimit > 0) {
+            // a check at every loop, closure and method start: a recipe that runs too long throws at its own line.
+            // After the sandbox's shape check, which so never sees the check's own System and TimeoutException.
+            cc.addCompilationCustomizers(new ASTTransformationCustomizer([value: (long) timeLimit], TimedInterrupt))
+        }
         GroovyShell shell = new GroovyShell(RecipeLoader.classLoader, new Binding(), cc)
-        RecipeTypeChecking.PARAMS.set(declaredParams)
+        String name = 'Recipe_' + Integer.toHexString(file.hashCode()) + '_' + files.size() + '.groovy'
+        Callable<RecipeScript> parse = {
+            RecipeTypeChecking.PARAMS.set(declaredParams)
+            try {
+                (RecipeScript) shell.parse(text, name)
+            } catch (MultipleCompilationErrorsException e) {
+                throw new RecipeException(CompileErrors.of(file, e), e)
+            } finally {
+                RecipeTypeChecking.PARAMS.remove()
+            }
+        } as Callable<RecipeScript>
+        timeLimit > 0 ? withinLimit(file, parse) : parse.call()
+    }
+
+    /**
+     * Compiles on a daemon thread that is abandoned after {@link #timeLimit} seconds: compiling cannot be
+     * interrupted from outside, and a command that gives up must not wait for it.
+     */
+    private RecipeScript withinLimit(String file, Callable<RecipeScript> parse) {
+        FutureTask<RecipeScript> task = new FutureTask<>(parse)
+        Thread compiler = new Thread(task, 'recipe-compiler')
+        compiler.daemon = true
+        compiler.start()
         try {
-            (RecipeScript) shell.parse(text, 'Recipe_' + Integer.toHexString(file.hashCode()) + '_' + files.size() + '.groovy')
-        } catch (MultipleCompilationErrorsException e) {
-            throw new RecipeException(CompileErrors.of(file, e), e)
-        } finally {
-            RecipeTypeChecking.PARAMS.remove()
+            task.get(timeLimit, TimeUnit.SECONDS)
+        } catch (TimeoutException ignored) {
+            compiler.interrupt()
+            throw new RecipeException("${file}: compiling the recipe took more than ${timeLimit} s and was abandoned;".toString() +
+                    ' on a very busy machine give it longer with --recipe-timeout SECONDS')
+        } catch (ExecutionException e) {
+            throw e.cause
         }
     }
 }

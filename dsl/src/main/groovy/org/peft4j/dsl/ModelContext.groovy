@@ -5,11 +5,10 @@ import groovy.transform.NamedParam
 import groovy.transform.PackageScope
 import org.peft4j.data.ChatTemplate
 import org.peft4j.models.ModelInit
-import org.peft4j.embedding.LossKind
-import org.peft4j.embedding.PoolingMode
 import org.peft4j.models.ModelSpec
 import org.peft4j.models.TaskType
 import org.peft4j.run.CausalLmOptions
+import org.peft4j.run.EmbeddingOptions
 
 import java.nio.file.Files
 
@@ -30,7 +29,6 @@ class ModelContext extends Context {
 
     static final Map<String, ModelInit> INITS = [pretrained: ModelInit.PRETRAINED, random: ModelInit.RANDOM]
     static final Map<String, ChatTemplate> TEMPLATES = [chatml: ChatTemplate.CHATML, llama3: ChatTemplate.LLAMA3]
-    private EmbeddingTask embeddingTask
 
     ModelContext(Origins origins, Path baseDir) {
         super(origins, 'model', baseDir)
@@ -50,18 +48,13 @@ class ModelContext extends Context {
         mark('path')
     }
 
+    /**
+     * {@code task classification(labels: [...])}, {@code task causalLm(...)} or a sentence-embedding run:
+     * {@code task embedding(pooling: 'mean', loss: 'infonce', temperature: 0.05)}.
+     */
     @Option
     void task(Task task) {
         this.task = task
-        embeddingTask = null
-        mark('task')
-    }
-
-    /** A sentence-embedding run: {@code task embedding(pooling: 'mean', loss: 'infonce', temperature: 0.05)}. */
-    @Option
-    void task(EmbeddingTask task) {
-        embeddingTask = task
-        this.task = null
         mark('task')
     }
 
@@ -69,13 +62,13 @@ class ModelContext extends Context {
      * Sentence vectors, L2-normalised: {@code pooling} 'mean' (default) or 'cls'; {@code loss} 'infonce' (default;
      * trains on pairs), 'simcse' (on sentences) or 'cosine' (on scored pairs); {@code temperature} τ (default 0.05).
      */
-    EmbeddingTask embedding(@NamedParam(value = 'pooling', type = String) @NamedParam(value = 'loss', type = String)
-                            @NamedParam(value = 'temperature', type = Number) Map<String, ?> args = [:]) {
+    Task embedding(@NamedParam(value = 'pooling', type = String) @NamedParam(value = 'loss', type = String)
+                   @NamedParam(value = 'temperature', type = Number) Map<String, ?> args = [:]) {
         // each value is marked here, so the runtime's "temperature = ..." lands on this line
         ['pooling', 'loss', 'temperature'].each { String k -> origins.mark(k) }
-        new EmbeddingTask(EmbeddingChoices.pooling(origins, (String) args.pooling ?: 'mean'),
+        new Task(TaskType.EMBEDDING, [], null, new EmbeddingOptions(EmbeddingChoices.pooling(origins, (String) args.pooling ?: 'mean'),
                 EmbeddingChoices.loss(origins, (String) args.loss ?: 'infonce'),
-                args.temperature == null ? 0.05d : ((Number) args.temperature).doubleValue())
+                args.temperature == null ? 0.05d : ((Number) args.temperature).doubleValue()))
     }
 
     /** One label per text: {@code classification(labels: ['ham', 'spam'])}. */
@@ -111,19 +104,13 @@ class ModelContext extends Context {
         }
         List<String> prompts = ((List<?>) args.prompts ?: []).collect { String.valueOf(it) }
         new Task(TaskType.CAUSAL_LM, [], new CausalLmOptions(null, template == null ? null : TEMPLATES[template], prompts,
-                args.maxNewTokens == null ? 48 : (Integer) args.maxNewTokens, args.packing == null ? false : (Boolean) args.packing))
+                args.maxNewTokens == null ? 48 : (Integer) args.maxNewTokens, args.packing == null ? false : (Boolean) args.packing), null)
     }
 
-    /** The embedding task, or null for a classification (or unset) task. */
+    /** The embedding task's options, or null for other tasks. */
     @PackageScope
-    EmbeddingTask embeddingTask() {
-        embeddingTask
-    }
-
-    /** The model as the embedding runtime names it: a directory, or an embedded model's name. */
-    @PackageScope
-    String modelName() {
-        path?.toString() ?: source
+    EmbeddingOptions embeddingOptions() {
+        task?.embedding()
     }
 
     @PackageScope

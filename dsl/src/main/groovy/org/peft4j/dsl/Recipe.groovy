@@ -1,31 +1,27 @@
 package org.peft4j.dsl
 
 import org.peft4j.config.ConfigException
-import org.peft4j.embedding.EmbeddingRunConfig
 import org.peft4j.run.RunConfig
 
 import java.nio.file.Path
 
 /**
- * A loaded recipe: the validated run configuration and what the host needs around it. A recipe builds one of two
- * runtime configurations: {@code config} (classification, run by FineTune) or, when its model block says
- * {@code task embedding(...)}, {@code embedding} (run by EmbeddingFineTune); the other is null.
+ * A loaded recipe: the validated run configuration, whatever its task, and what the host needs around it.
  *
- * @param config     the validated configuration, or null for an embedding recipe
+ * @param config     the validated configuration
  * @param outputDir  the run directory that {@code output { dir '...' }} asked for, or null
  * @param params     the recipe's {@code params}, overrides applied
  * @param files      the recipe file first, then every file it starts {@code from}, as absolute paths
  * @param overrides  the {@code --set} overrides that were applied, in order
  * @param origins    where each value was set, to place problems found later
  * @param shownAs    the recipe as messages name it
- * @param embedding  the validated configuration of an embedding recipe, or null
  */
 record Recipe(RunConfig config, Path outputDir, Map<String, Object> params, List<Path> files, Map<String, String> overrides,
-              Origins origins, String shownAs, EmbeddingRunConfig embedding) {
+              Origins origins, String shownAs) {
 
-    /** The run's name, whichever task it has. */
+    /** The run's name. */
     String name() {
-        embedding != null ? embedding.name() : config.name()
+        config.name()
     }
 
     /**

@@ -1,10 +1,10 @@
 package org.peft4j.dsl
 
 import groovy.transform.CompileStatic
-import org.peft4j.embedding.EmbeddingRunConfig
 import org.peft4j.run.RunConfig
 
 import java.nio.file.Path
+import java.util.concurrent.TimeoutException
 
 /**
  * Compiles and runs a recipe script and returns its validated {@link RunConfig}. Every mistake becomes a
@@ -14,16 +14,18 @@ import java.nio.file.Path
 @CompileStatic
 final class RecipeLoader {
 
+    /**
+     * Seconds that compiling a recipe, and running it, may each take by default. A recipe only records what to
+     * run, in milliseconds; the limit is there so that a shared recipe cannot hang the host.
+     */
+    static final int TIME_LIMIT = 30
+
     private RecipeLoader() {
     }
 
     /** Loads {@code recipe}, applies {@code overrides} ({@code "train.epochs" -> "1"}), and validates. */
     static RunConfig load(Path recipe, Map<String, String> overrides = [:]) {
-        Recipe r = loadRecipe(recipe, overrides, false)
-        if (r.config() == null) {
-            throw new RecipeException("${recipe}: an embedding recipe (task embedding(...)); load it with loadEmbedding or loadRecipe".toString())
-        }
-        r.config()
+        loadRecipe(recipe, overrides, false).config()
     }
 
     /**
@@ -31,18 +33,24 @@ final class RecipeLoader {
      * {@code copies} maps a recipe file to the file to read instead (a rerun reads its run directory's copies,
      * while relative data paths still resolve against the original folders).
      */
-    static Recipe loadRecipe(Path recipe, Map<String, String> overrides, boolean allowCode, Map<Path, Path> copies = [:]) {
+    static Recipe loadRecipe(Path recipe, Map<String, String> overrides, boolean allowCode, Map<Path, Path> copies = [:],
+                             int timeLimit = TIME_LIMIT) {
         String file = recipe.toString()
         Map<String, String> all = overrides ?: [:]
         Map<String, String> paramOverrides = all.findAll { String k, String v -> k.startsWith('params.') }
                 .collectEntries { String k, String v -> [k.substring(7), v] } as Map<String, String>
-        Loading loading = new Loading(allowCode, copies, paramOverrides)
+        Loading loading = new Loading(allowCode, copies, paramOverrides, timeLimit)
         RecipeScript script = loading.open(recipe, file)
         Origins origins = loading.origins
         try {
             loading.run(script, recipe)
         } catch (RecipeException e) {
             throw e
+        } catch (TimeoutException e) {
+            Origins.Where where = origins.whereOf(e) ?: new Origins.Where(file, 1, null)
+            throw new RecipeException(["${where.format(file)}: the recipe ran for more than ${timeLimit} s and was stopped".toString() +
+                    ' here; a recipe only declares a run (training is not limited), so this is most likely a loop that never' +
+                    ' ends; if it really needs longer, give --recipe-timeout SECONDS'], e)
         } catch (Exception e) {
             Origins.Where where = origins.whereOf(e) ?: new Origins.Where(file, 1, null)
             throw new RecipeException(["${where.format(file)}: ${CompileErrors.describe(e)}".toString()], e)
@@ -56,23 +64,9 @@ final class RecipeLoader {
             throw new RecipeException(refused.collect { "${file}: ${it}".toString() })
         }
         String defaultName = recipe.fileName.toString().replaceFirst(/\.groovy$/, '')
-        if (script.embedding()) {
-            EmbeddingRunConfig embedding = script.buildEmbedding(defaultName)
-            throwIfAny(origins, file, script.problems() + script.embeddingProblems() + embedding.problems())
-            return new Recipe(null, script.outputDir(), loading.params.asMap(), List.copyOf(loading.files), all, origins, file, embedding)
-        }
         RunConfig config = script.build(defaultName)
-        throwIfAny(origins, file, script.problems() + script.classificationProblems() + config.problems())
-        new Recipe(config, script.outputDir(), loading.params.asMap(), List.copyOf(loading.files), all, origins, file, null)
-    }
-
-    /** Loads an embedding recipe ({@code task embedding(...)}) and returns its validated {@link EmbeddingRunConfig}. */
-    static EmbeddingRunConfig loadEmbedding(Path recipe, Map<String, String> overrides = [:]) {
-        Recipe r = loadRecipe(recipe, overrides, false)
-        if (r.embedding() == null) {
-            throw new RecipeException("${recipe}: not an embedding recipe (its model block has no task embedding(...))".toString())
-        }
-        r.embedding()
+        throwIfAny(origins, file, script.problems() + script.taskProblems() + config.problems())
+        new Recipe(config, script.outputDir(), loading.params.asMap(), List.copyOf(loading.files), all, origins, file)
     }
 
     /** The DSL's own problems and the validation messages, each at the recipe line that set its field, sorted by line. */

@@ -4,7 +4,7 @@ import groovy.transform.CompileStatic
 import groovy.transform.NamedParam
 import groovy.transform.PackageScope
 import org.peft4j.run.CausalLmOptions
-import org.peft4j.embedding.EmbeddingRunConfig
+import org.peft4j.run.EmbeddingOptions
 import org.peft4j.run.RunConfig
 import org.peft4j.tensor.BackendConfig
 import org.peft4j.train.OptimizerConfig
@@ -265,7 +265,7 @@ abstract class RecipeScript extends Script {
         // with both adapter blocks, problems() names both lines; the runtime's own message could only say "not both"
         AdaLoraContext ada = lora == null ? adalora : null
         new RunConfig(name ?: defaultName, new BackendConfig(device, dtype, threads), model?.build(), lora?.build(),
-                data?.build(), optimizer, schedule, trainConfig(), ada?.build(), causalLm())
+                data?.build(), optimizer, schedule, trainConfig(), ada?.build(), causalLm(), model?.embeddingOptions())
     }
 
     /** A causal-LM task's options with the data block's format; null for other tasks. */
@@ -274,39 +274,21 @@ abstract class RecipeScript extends Script {
         o == null ? null : new CausalLmOptions(data?.format(), o.template(), o.prompts(), o.maxNewTokens(), o.packing())
     }
 
-    /** True when the model block asks for {@code task embedding(...)}: the recipe builds an {@link EmbeddingRunConfig}. */
+    /**
+     * Problems of the task that the runtime cannot see: how the DSL was told each training file reads, and an
+     * adalora block beside a lora block (the runtime is only given the lora block then, see {@link #build}).
+     */
     @PackageScope
-    boolean embedding() {
-        model?.embeddingTask() != null
-    }
-
-    /** What an embedding recipe said, as the runtime's config; not validated. */
-    @PackageScope
-    EmbeddingRunConfig buildEmbedding(String defaultName) {
-        EmbeddingTask task = model.embeddingTask()
-        new EmbeddingRunConfig(name ?: defaultName, new BackendConfig(device, dtype, threads), model.modelName(),
-                task.pooling(), lora?.build(), task.loss(), task.temperature(),
-                (data ?: new DataContext(origins, baseDir)).buildEmbedding(), optimizer, schedule, trainConfig())
-    }
-
-    /** Problems of an embedding recipe that neither {@link #problems} nor the runtime's validation covers. */
-    @PackageScope
-    List<String> embeddingProblems() {
-        List<String> p = []
-        if (adalora != null) {
-            p << 'adalora { } is not available for embedding tasks; use lora { }, or neither to train every weight'
+    List<String> taskProblems() {
+        EmbeddingOptions embedding = model?.embeddingOptions()
+        if (embedding == null) {
+            return data?.classificationProblems() ?: []
         }
-        if (origins.of('model.source') != null && origins.of('model.path') != null) {
-            p << 'model.path and model.source are both given; an embedding task reads one model: remove one of the two'
+        List<String> p = data?.embeddingProblems(embedding.loss()) ?: []
+        if (adalora != null && lora != null) {
+            p << RunConfig.ADALORA_IN_EMBEDDING
         }
-        p.addAll(data?.embeddingProblems(model.embeddingTask().loss()) ?: [])
         p
-    }
-
-    /** Problems of a classification recipe that uses what only an embedding task reads. */
-    @PackageScope
-    List<String> classificationProblems() {
-        data?.classificationProblems() ?: []
     }
 
     private TrainConfig trainConfig() {

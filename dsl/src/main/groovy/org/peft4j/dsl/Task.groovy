@@ -2,14 +2,16 @@ package org.peft4j.dsl
 
 import org.peft4j.models.TaskType
 import org.peft4j.run.CausalLmOptions
+import org.peft4j.run.EmbeddingOptions
 
 /**
- * What {@code classification(labels: [...])} or {@code causalLm(...)} returns for {@code task}.
- * {@code causalLm} holds a causal-LM task's options; its data format is filled in from the data block.
+ * What {@code classification(labels: [...])}, {@code causalLm(...)} or {@code embedding(...)} returns for
+ * {@code task}. {@code causalLm} holds a causal-LM task's options (its data format is filled in from the data
+ * block), {@code embedding} an embedding task's.
  */
-record Task(TaskType type, List<String> labels, CausalLmOptions causalLm) {
+record Task(TaskType type, List<String> labels, CausalLmOptions causalLm, EmbeddingOptions embedding) {
 
     Task(TaskType type, List<String> labels) {
-        this(type, labels, null)
+        this(type, labels, null, null)
     }
 }

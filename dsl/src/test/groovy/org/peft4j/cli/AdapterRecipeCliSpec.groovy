@@ -28,7 +28,7 @@ adalora {
     Path dir
 
     def setupSpec() {
-        Files.writeString(dir.resolve('train.jsonl'), '{"text": "win money now", "label": "spam"}\n')
+        Files.writeString(dir.resolve('train.jsonl'), '{"text": "win money now", "label": "spam"}\n{"text": "lunch at noon", "label": "ham"}\n')
         Files.writeString(dir.resolve('ada.groovy'), ADALORA)
     }
 
@@ -55,7 +55,7 @@ adalora {
 
     def "the plan's step count is checked against tinit + tfinal at the recipe's line"() {
         given:
-        // one example, batch 16: one step, so tinit 10 + tfinal 20 leaves no budgeting phase
+        // two examples, batch 16: one step, so tinit 10 + tfinal 20 leaves no budgeting phase
         Path recipe = dir.resolve('ada.groovy')
 
         when:

@@ -1,5 +1,6 @@
 package org.peft4j.cli
 
+import me.tongfei.progressbar.ProgressBarStyle
 import org.peft4j.run.Summary
 import org.peft4j.train.StepInfo
 import picocli.CommandLine
@@ -213,5 +214,95 @@ train { batchSize 32 }
         lines.contains('» loading model')
         lines.any { it.startsWith('step 100/100 (100%)  epoch 1  loss 0.5000  lr 1.00e-04') }
         lines.last() == '» valid after: accuracy 0.9000'
+    }
+
+    def "counts print as integers and measurements with four decimals"() {
+        given:
+        StringWriter log = new StringWriter()
+        ProgressListener listener = new ProgressListener(new PrintWriter(log), false)
+
+        when:
+        listener.onEval('valid', 'before', [accuracy: 0.47d, f1: 0.3954d, examples: 300d, loss: 0.6953d])
+        listener.onEval('retrieval', 'after', ['mrr@10': 0.5d, queries: 400d])
+
+        then:
+        log.toString().readLines() == ['» valid before: accuracy 0.4700  f1 0.3954  examples 300  loss 0.6953',
+                                       '» retrieval after: mrr@10 0.5000  queries 400']
+    }
+
+    def "colours only on a terminal and never with NO_COLOR set: #env on a terminal #interactive gives #colors"() {
+        expect:
+        Terminal.colors(env, interactive) == colors
+        ProgressListener.barStyle(colors).is(colors ? ProgressBarStyle.COLORFUL_UNICODE_BLOCK : ProgressBarStyle.UNICODE_BLOCK)
+
+        where:
+        env                   | interactive | colors
+        [:]                   | true        | true
+        [:]                   | false       | false
+        [NO_COLOR: '1']       | true        | false
+        [NO_COLOR: 'yes']     | false       | false
+        [NO_COLOR: '']        | true        | true
+    }
+
+    def "help off a terminal has no ANSI escapes"() {
+        when:
+        execute('run', '--help')
+
+        then:
+        out.toString().contains('--preflight')
+        !out.toString().contains('\u001b')
+    }
+
+    def "a recipe that never ends is stopped after --recipe-timeout with its line, exit 2"() {
+        given:
+        Files.writeString(dir.resolve('train.jsonl'), '{"text": "x", "label": "a"}\n')
+        Path loop = Files.writeString(dir.resolve('loop.groovy'),
+                "model { source 'minilm'; task classification(labels: ['a', 'b']) }\ndata { train jsonl('train.jsonl') }\nwhile (true) { }\n")
+
+        when:
+        int code = execute('check', loop.toString(), '--recipe-timeout', '1')
+
+        then:
+        code == 2
+        err.toString().startsWith("${loop}:3: the recipe ran for more than 1 s and was stopped here")
+    }
+
+    def "a recipe's output directory is reused only to resume it: #state, resume #resume"() {
+        given:
+        Files.writeString(dir.resolve('train.jsonl'), '{"text": "x", "label": "a"}\n')
+        Path out = dir.resolve('runs/fixed')
+        Files.createDirectories(out)
+        files.each { Files.writeString(out.resolve(it), '{}') }
+        Path r = Files.writeString(dir.resolve('fixed.groovy'), "model { source 'minilm'; task classification(labels: ['a', 'b']) }\n" +
+                "data { train jsonl('train.jsonl') }\noutput { dir 'runs/fixed' }\n")
+        RunCommand command = new RunCommand(resume: resume)
+
+        when:
+        Path chosen = command.runDirectory(org.peft4j.dsl.RecipeLoader.loadRecipe(r, [:], false), null)
+
+        then:
+        (chosen == out) == reused
+
+        where:
+        state                    | files                            | resume | reused
+        'empty'                  | []                               | false  | true
+        'finished'               | ['summary.json', 'metrics.jsonl'] | false | false
+        'interrupted'            | ['metrics.jsonl']                | false  | false
+        'interrupted'            | ['metrics.jsonl']                | true   | true
+        'finished'               | ['summary.json', 'metrics.jsonl'] | true  | true
+    }
+
+    def "an embedding result's rows are as wide as its longest metric name, a classifier's stay at 16"() {
+        given:
+        Summary s = new Summary(dir, 1, 2, [retrieval: ['mrr@10': 0.4728d, 'recall@10': 0.6d, queries: 400d]],
+                [retrieval: ['mrr@10': 0.4822d, 'recall@10': 0.61d, queries: 400d]], 64, 60, 50, 100, 1L << 30)
+
+        when:
+        String report = RunCommand.report(s, dir)
+
+        then:
+        report.contains('retrieval mrr@10       0.4728   0.4822  +0.0094')
+        report.contains('retrieval recall@10    0.6000   0.6100  +0.0100')
+        !report.contains('queries')
     }
 }

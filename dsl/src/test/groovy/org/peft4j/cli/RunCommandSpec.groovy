@@ -89,4 +89,53 @@ train { batchSize 8; seed 7 }
         again.code == 1
         again.err.toString().contains('already holds a run')
     }
+
+    def "a run's printed output and run.log carry no ANSI escapes off a terminal"() {
+        expect:
+        !firstRun.out.toString().contains('\u001b')
+        !firstRun.err.toString().contains('\u001b')
+        !Files.readString(first.resolve('run.log')).contains('\u001b')
+    }
+
+    def "the adapter carries the class names, and predict and merge use them without --labels; merge prints its check"() {
+        given:
+        Path input = Files.write(dir.resolve('mail.jsonl'), ['{"text": "WINNER!! Claim your prize"}', '{"text": "Lunch at noon?"}'])
+        Path predictions = dir.resolve('predictions.jsonl')
+        Path merged = dir.resolve('merged')
+
+        when:
+        Cli predict = Cli.run('predict', '--model', 'minilm', '--adapter', first.resolve('adapter').toString(),
+                '--input', input.toString(), '--out', predictions.toString(), '--max-length', '32')
+        Cli merge = Cli.run('merge', '--model', 'minilm', '--adapter', first.resolve('adapter').toString(), '--out', merged.toString())
+        Map config = new JsonSlurper().parse(merged.resolve('config.json').toFile()) as Map
+
+        then:
+        Files.exists(first.resolve('adapter/head_config.json'))
+        predict.code == 0
+        predict.out.toString().contains('(labels ham, spam)')
+        Files.readAllLines(predictions).every { (new JsonSlurper().parseText(it) as Map).label in ['ham', 'spam'] }
+
+        and: 'the merged config names the classes, and the merged logits were compared with base + adapter'
+        merge.code == 0
+        config.id2label == ['0': 'ham', '1': 'spam']
+        config.label2id == [ham: 0, spam: 1]
+        merge.out.toString().contains('(labels ham, spam)')
+        (merge.out.toString() =~ /merged − unmerged: largest output difference (\S+) \(largest \|logit\| \S+, 4 inputs\)/).find()
+        Double.parseDouble((merge.out.toString() =~ /largest output difference (\S+) /)[0][1] as String) < 1e-5
+    }
+
+    def "--preflight trains one step, saves, reloads and merges the adapter, prints each difference and writes no run directory"() {
+        when:
+        Cli p = Cli.run(*(['run', dir.resolve('recipes/tiny.groovy').toString(), '--preflight', '--quiet'] + TINY))
+        String text = p.out.toString()
+
+        then:
+        p.code == 0
+        text.contains('pre-flight of tiny: 1 optimizer step (loss ')
+        text.contains('trained − untrained: largest output difference ')
+        text.contains('reloaded − trained:  largest output difference 0.00e+00')
+        text.contains('merged − unmerged:   largest output difference ')
+        text.contains('passed: both within 1e-04 × max(1, largest |logit|)')
+        !Files.list(dir.resolve('runs')).withCloseable { s -> s.anyMatch { it.fileName.toString().startsWith('tiny-2') } }
+    }
 }

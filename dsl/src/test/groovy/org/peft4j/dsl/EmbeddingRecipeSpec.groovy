@@ -1,15 +1,16 @@
 package org.peft4j.dsl
 
-import org.peft4j.embedding.EmbeddingRunConfig
 import org.peft4j.embedding.LossKind
 import org.peft4j.embedding.PoolingMode
+import org.peft4j.models.TaskType
+import org.peft4j.run.RunConfig
 import spock.lang.Specification
 import spock.lang.TempDir
 
 import java.nio.file.Files
 import java.nio.file.Path
 
-/** model { task embedding(...) } recipes build an EmbeddingRunConfig; their mistakes point at the recipe line. */
+/** model { task embedding(...) } recipes build a RunConfig of an embedding task; their mistakes point at the recipe line. */
 class EmbeddingRecipeSpec extends Specification {
 
     static final String GOOD = '''\
@@ -63,18 +64,18 @@ train {
         throw new AssertionError('the recipe loaded without problems')
     }
 
-    def "an embedding recipe builds the EmbeddingRunConfig it says, with paths read from the recipe's folder"() {
+    def "an embedding recipe builds the RunConfig it says, with paths read from the recipe's folder"() {
         when:
         Recipe r = RecipeLoader.loadRecipe(recipe(GOOD), [:], false)
-        EmbeddingRunConfig c = r.embedding()
+        RunConfig c = r.config()
 
         then:
-        r.config() == null
+        c.task() == TaskType.EMBEDDING
         r.name() == 'retrieval'
-        c.model() == 'minilm'
-        c.pooling() == PoolingMode.CLS
-        c.loss() == LossKind.INFONCE
-        c.temperature() == 0.07d
+        c.model().source() == 'minilm'
+        c.embedding().pooling() == PoolingMode.CLS
+        c.embedding().loss() == LossKind.INFONCE
+        c.embedding().temperature() == 0.07d
         c.lora().r() == 4
         c.lora().targets() == ['query', 'key', 'value']
         c.data().train() == dir.resolve('data/pairs.jsonl')
@@ -90,12 +91,12 @@ train {
 
     def "embedding() without arguments is mean pooling, InfoNCE and SimCSE's temperature 0.05"() {
         when:
-        EmbeddingRunConfig c = RecipeLoader.loadEmbedding(recipe(GOOD.replace("embedding(pooling: 'cls', loss: 'infonce', temperature: 0.07)", 'embedding()')))
+        RunConfig c = RecipeLoader.load(recipe(GOOD.replace("embedding(pooling: 'cls', loss: 'infonce', temperature: 0.07)", 'embedding()')))
 
         then:
-        c.pooling() == PoolingMode.MEAN
-        c.loss() == LossKind.INFONCE
-        c.temperature() == 0.05d
+        c.embedding().pooling() == PoolingMode.MEAN
+        c.embedding().loss() == LossKind.INFONCE
+        c.embedding().temperature() == 0.05d
     }
 
     def "a misspelt loss is reported at its line with the nearest word and the valid ones"() {
@@ -133,11 +134,11 @@ train {
 
     def "sentences with the SimCSE loss load"() {
         when:
-        EmbeddingRunConfig c = RecipeLoader.loadEmbedding(recipe(GOOD.replace("loss: 'infonce'", "loss: 'simcse'")
+        RunConfig c = RecipeLoader.load(recipe(GOOD.replace("loss: 'infonce'", "loss: 'simcse'")
                 .replace("train pairs('data/pairs.jsonl')", "train sentences('data/sentences.jsonl')")))
 
         then:
-        c.loss() == LossKind.SIMCSE
+        c.embedding().loss() == LossKind.SIMCSE
         c.data().train() == dir.resolve('data/sentences.jsonl')
     }
 
@@ -174,7 +175,7 @@ train {
         Path other = Files.writeString(dir.resolve('other-queries.jsonl'), '{"id": "q2", "text": "b", "relevant": ["d1"]}\n')
 
         when:
-        EmbeddingRunConfig c = RecipeLoader.loadEmbedding(recipe(GOOD), ['data.queries': other.toString(), 'train.epochs': '1'])
+        RunConfig c = RecipeLoader.load(recipe(GOOD), ['data.queries': other.toString(), 'train.epochs': '1'])
 
         then:
         c.data().queries() == other
@@ -196,12 +197,12 @@ train {
         p[0].startsWith("${dir.resolve('r.groovy')}:14: unknown option 'corpsu' in data { }; did you mean 'corpus'?")
     }
 
-    def "RecipeLoader.load, which returns a classification RunConfig, refuses an embedding recipe with a pointer"() {
+    def "RecipeLoader.load returns an embedding recipe's RunConfig as it does every other task's"() {
         when:
-        RecipeLoader.load(recipe(GOOD))
+        RunConfig c = RecipeLoader.load(recipe(GOOD))
 
         then:
-        RecipeException e = thrown()
-        e.message.contains('an embedding recipe')
+        c.task() == TaskType.EMBEDDING
+        c.embedding().loss() == LossKind.INFONCE
     }
 }

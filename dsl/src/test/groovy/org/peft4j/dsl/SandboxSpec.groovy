@@ -81,4 +81,50 @@ recipe "sandboxed-${params.rank}"
         expect:
         RecipeLoader.loadRecipe(recipe, [:], true).config().name() == 'x'
     }
+
+    def "a recipe that never ends is stopped at its time limit, at the line of its loop (#where, #mode)"() {
+        given:
+        Path recipe = Files.writeString(dir.resolve('loop.groovy'), RECIPE + code + '\n')
+
+        when:
+        long start = System.nanoTime()
+        RecipeLoader.loadRecipe(recipe, [:], allowCode, [:], 1)
+
+        then:
+        RecipeException e = thrown()
+        e.message.startsWith("${recipe}:${line}: the recipe ran for more than 1 s and was stopped here")
+        e.message.contains('--recipe-timeout')
+        (System.nanoTime() - start) / 1e9 < 20
+
+        where:
+        where             | mode       | allowCode | code                                            | line
+        'at the top'      | 'sandbox'  | false     | 'int n = 0\nwhile (true) { n++ }'               | 4
+        'in a block'      | 'sandbox'  | false     | 'train {\n    while (true) { }\n}'              | 4
+        'at the top'      | 'trusted'  | true      | 'while (true) { }'                              | 3
+        'in a for loop'   | 'trusted'  | true      | 'for (;;) { }'                                  | 3
+    }
+
+    def "a base recipe that never ends is named with its own file and line"() {
+        given:
+        Files.writeString(dir.resolve('base.groovy'), RECIPE + 'int i = 0\nwhile (i >= 0) { i = 1 }\n')
+        Path recipe = Files.writeString(dir.resolve('child.groovy'), "from 'base.groovy'\nrecipe 'child'\n")
+
+        when:
+        RecipeLoader.loadRecipe(recipe, [:], false, [:], 1)
+
+        then:
+        RecipeException e = thrown()
+        e.message.contains('base.groovy:4: the recipe ran for more than 1 s')
+    }
+
+    def "the time limit's own check passes the sandbox: a recipe within it loads"() {
+        given:
+        Path recipe = Files.writeString(dir.resolve('ok.groovy'), RECIPE + 'int n = 0\nfor (int i = 0; i < 3; i++) { n++ }\ntrain { epochs n }\n')
+
+        when:
+        Recipe r = RecipeLoader.loadRecipe(recipe, [:], false, [:], 5)
+
+        then:
+        r.config().train().epochs() == 3
+    }
 }

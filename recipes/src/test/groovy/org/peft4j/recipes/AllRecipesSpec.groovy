@@ -5,7 +5,8 @@ import org.peft4j.dsl.RecipeException
 import groovy.json.JsonSlurper
 import org.peft4j.dsl.Recipe
 import org.peft4j.dsl.RecipeLoader
-import org.peft4j.embedding.EmbeddingDataConfig
+import org.peft4j.data.DataConfig
+import org.peft4j.models.TaskType
 import org.peft4j.run.RunConfig
 import spock.lang.Shared
 import spock.lang.Specification
@@ -61,10 +62,10 @@ class AllRecipesSpec extends Specification {
             return []
         }
         Recipe loaded = RecipeLoader.loadRecipe(recipe, [:], false)
-        if (loaded.embedding() != null) {
-            return shortRetrieval(recipe, loaded.embedding().data())
-        }
         RunConfig config = loaded.config()
+        if (config.task() == TaskType.EMBEDDING) {
+            return shortRetrieval(recipe, config.data())
+        }
         List<String> args = []
         for (String split : ['valid', 'test']) {
             Path file = split == 'valid' ? config.data().valid() : config.data().test()
@@ -78,7 +79,7 @@ class AllRecipesSpec extends Specification {
     }
 
     /** An embedding recipe's retrieval evaluation cut to the first 32 documents and the queries answered among them. */
-    List<String> shortRetrieval(Path recipe, EmbeddingDataConfig data) {
+    List<String> shortRetrieval(Path recipe, DataConfig data) {
         if (data.corpus() == null) {
             return []
         }

@@ -111,9 +111,10 @@ class SpamRetrievalSpec extends Specification {
         then:
         p.code == 0
         text.contains('adapted    18 modules')
-        text.contains('train      {examples=1000')
-        text.contains('queries    {examples=400')
-        text.contains('corpus     {examples=400')
+        text =~ /(?m)^data +split +examples /
+        text =~ /(?m)^ +train +1000 /
+        text =~ /(?m)^ +queries +400 /
+        text =~ /(?m)^ +corpus +400 /
         text.contains('objective  infonce, temperature 0.05')
     }
 

@@ -17,7 +17,7 @@ import java.util.List;
  * it stays as a guard, since losing one batch is better than losing the run. More than {@link #MAX_IN_A_ROW} such steps in a row mean training itself is
  * diverging, and end the run as the trainer would.
  */
-final class NonFiniteGradientSkip implements StepHook {
+public final class NonFiniteGradientSkip implements StepHook {
 
     static final int MAX_IN_A_ROW = 3;
 
@@ -26,7 +26,7 @@ final class NonFiniteGradientSkip implements StepHook {
     private int skipped;
     private int inARow;
 
-    NonFiniteGradientSkip(List<Parameter> parameters, TrainingListener listener) {
+    public NonFiniteGradientSkip(List<Parameter> parameters, TrainingListener listener) {
         this.parameters = parameters;
         this.listener = listener;
     }
@@ -63,7 +63,7 @@ final class NonFiniteGradientSkip implements StepHook {
     }
 
     /** Steps whose gradients were zeroed. */
-    int skipped() {
+    public int skipped() {
         return skipped;
     }
 }

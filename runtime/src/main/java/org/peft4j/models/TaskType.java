@@ -5,5 +5,7 @@ public enum TaskType {
     /** One label per text, from a fixed list; mean-pooled encoder output, then a linear {@code classifier}. */
     CLASSIFICATION,
     /** Next-token prediction with a decoder (Llama family or GPT-2): instructions, chats or plain text. */
-    CAUSAL_LM
+    CAUSAL_LM,
+    /** Sentence vectors from an encoder (pooled, L2-normalised), trained with a contrastive or regression loss. */
+    EMBEDDING
 }

@@ -1,6 +1,5 @@
 package org.peft4j.nn;
 
-import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -29,14 +28,5 @@ public final class ModuleList<M extends Module> extends Module {
     @SuppressWarnings("unchecked")
     public M get(int i) {
         return (M) child(Integer.toString(i));
-    }
-
-    /** The modules in order, as currently placed. */
-    public List<M> asList() {
-        List<M> out = new ArrayList<>(size);
-        for (int i = 0; i < size; i++) {
-            out.add(get(i));
-        }
-        return out;
     }
 }

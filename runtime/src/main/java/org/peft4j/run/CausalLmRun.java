@@ -29,9 +29,7 @@ import org.peft4j.train.TrainingObjective;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -57,6 +55,10 @@ final class CausalLmRun implements TaskRun<CausalLmBatch> {
     private final ChatTemplate template;
     private final Set<Integer> stopIds;
     private final Map<String, CausalLmDataset> splits = new LinkedHashMap<>();
+    private final long seed;
+
+    /** Positions compared by {@link #outputs}: a vocabulary of 150k makes every position 600 kB of logits. */
+    static final int PROBE_POSITIONS = 32;
 
     CausalLmRun(RunConfig config, Path modelDir, NDManager manager, long seed, TrainingListener listener)
             throws IOException {
@@ -64,12 +66,8 @@ final class CausalLmRun implements TaskRun<CausalLmBatch> {
         this.modelDir = modelDir;
         this.manager = manager;
         CausalLmOptions options = config.causalLm();
-        try {
-            this.lm = config.model().init() == ModelInit.RANDOM ? Registry.random(modelDir, Task.CAUSAL_LM, seed)
-                    : Registry.load(modelDir, Task.CAUSAL_LM);
-        } catch (IllegalArgumentException e) {
-            throw new ConfigException(List.of(e.getMessage()));
-        }
+        this.seed = seed;
+        this.lm = load(config, modelDir, seed);
         this.tokenizer = loadTokenizer(modelDir);
         DataConfig data = config.data();
         List<String> problems = new ArrayList<>();
@@ -105,6 +103,32 @@ final class CausalLmRun implements TaskRun<CausalLmBatch> {
             throw new ConfigException(List.of("data.train " + data.train() + ": no example keeps a learned token within"
                     + " data.maxLength = " + data.maxLength() + " (" + train.dropped() + " dropped); raise data.maxLength"));
         }
+    }
+
+    /** The decoder: pretrained, or random weights from {@code seed} in its config's shape. */
+    private static CausalLm load(RunConfig config, Path modelDir, long seed) throws IOException {
+        try {
+            return config.model().init() == ModelInit.RANDOM ? Registry.random(modelDir, Task.CAUSAL_LM, seed)
+                    : Registry.load(modelDir, Task.CAUSAL_LM);
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException(List.of(e.getMessage()));
+        }
+    }
+
+    @Override
+    public Module loadBase() throws IOException {
+        return (Module) load(config, modelDir, seed);
+    }
+
+    /** The logits of the first {@value #PROBE_POSITIONS} positions, (n, positions × V). */
+    @Override
+    public float[][] outputs(Module m, int n) {
+        CausalLm decoder = (CausalLm) m;
+        return Probes.of(m, () -> {
+            CausalLmBatch batch = CausalLmBatches.inOrder(splits.get("train"), n).get(0, manager);
+            String first = ":, :" + PROBE_POSITIONS;
+            return decoder.forward(batch.inputIds().get(first), batch.attentionMask().get(first), null, null);
+        });
     }
 
     private static CausalLmTokenizer loadTokenizer(Path dir) {
@@ -186,17 +210,8 @@ final class CausalLmRun implements TaskRun<CausalLmBatch> {
     @Override
     public TrainingData<CausalLmBatch> trainingData(int batchSize, long seed) {
         CausalLmDataset train = splits.get("train");
-        return new TrainingData<>() {
-            @Override
-            public int batchesPerEpoch() {
-                return CausalLmBatches.count(train.size(), batchSize);
-            }
-
-            @Override
-            public Iterator<CausalLmBatch> epoch(int epoch, int skip, NDManager m) {
-                return CausalLmBatches.shuffled(train, batchSize, seed, epoch).iterator(m, skip);
-            }
-        };
+        return TrainingData.of(CausalLmBatches.count(train.size(), batchSize),
+                (epoch, skip, m) -> CausalLmBatches.shuffled(train, batchSize, seed, epoch).iterator(m, skip));
     }
 
     @Override
@@ -267,15 +282,7 @@ final class CausalLmRun implements TaskRun<CausalLmBatch> {
      */
     @Override
     public Path saveFull(Path runDir, Path adapterDir) throws IOException {
-        Path out = runDir.resolve("model");
-        Files.createDirectories(out);
-        FullWeights.save((Module) lm, out);
-        for (String f : CARRIED_FILES) {
-            if (Files.isRegularFile(modelDir.resolve(f))) {
-                Files.copy(modelDir.resolve(f), out.resolve(f), StandardCopyOption.REPLACE_EXISTING);
-            }
-        }
-        return out;
+        return FullWeights.saveDirectory((Module) lm, modelDir, runDir.resolve("model"), CARRIED_FILES);
     }
 
     @Override

@@ -110,10 +110,12 @@ public final class FineTune {
                 listener.onPhase("saved the model to " + saved);
             }
 
+            double[] losses = Summary.firstAndLast(result.losses());
             Summary summary = new Summary(dir.path(), plan.trainableParams(), plan.totalParams(), before, after,
                     result.steps(), (System.nanoTime() - start) / 1e9, result.seconds(), result.tokensPerSecond(),
-                    MemoryStats.peakRssBytes(), samples);
+                    MemoryStats.peakRssBytes(), samples, losses[0], losses[1]);
             ObjectNode json = (ObjectNode) RunManifest.summaryJson(summary, plan, config, result, resumedFrom);
+            s.task.summary().forEach((k, v) -> json.set(k, RunManifest.JSON.valueToTree(v)));
             if (!samples.isEmpty()) {
                 json.set("generations", RunManifest.JSON.valueToTree(samples));
             }
@@ -134,8 +136,9 @@ public final class FineTune {
                                                             TrainingListener both, Checkpoints checkpoints,
                                                             StepHook hook, LrSchedule schedule, TrainState from) {
         TrainConfig tc = s.config.train();
+        // the task's own step work where no adapter brings any (an embedding run has no AdaLoRA)
         Trainer<B> trainer = new Trainer<>(s.model, task.objective(), optimizer, tc, both, s.manager, checkpoints)
-                .withHook(hook);
+                .withHook(hook != null ? hook : task.stepHook(s.trainable(), both));
         return trainer.fit(task.trainingData(tc.batchSize(), tc.seed()), schedule, step -> validMetrics(s, both, step),
                 from);
     }
@@ -182,13 +185,13 @@ public final class FineTune {
         return n;
     }
 
-    /** Validation metrics after a training step, told to the listeners and returned as "valid.metric". */
+    /** The task's evaluations during training after a step, told to the listeners and returned as "split.metric". */
     private static Map<String, Double> validMetrics(RunSession s, TrainingListener to, int step) {
         Map<String, Double> out = new LinkedHashMap<>();
-        if (s.task.evalSplits().contains("valid")) {
-            Map<String, Double> m = s.task.evaluate("valid", s.config.train().evalBatchSize());
-            to.onEval("valid", "step " + step, m);
-            m.forEach((k, v) -> out.put("valid." + k, v));
+        for (String split : s.task.evalDuringTraining()) {
+            Map<String, Double> m = s.task.evaluate(split, s.config.train().evalBatchSize());
+            to.onEval(split, "step " + step, m);
+            m.forEach((k, v) -> out.put(split + "." + k, v));
         }
         return out;
     }

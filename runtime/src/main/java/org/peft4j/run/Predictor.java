@@ -65,8 +65,9 @@ public final class Predictor implements AutoCloseable {
      *
      * @param modelDir   a Hugging Face model directory with {@code tokenizer.json}
      * @param adapterDir a PEFT adapter directory to apply, or null
-     * @param labels     the class names in class-id order, or null to take them from {@code config.json}'s
-     *                   {@code id2label} (else {@code LABEL_k}, as Hugging Face names them)
+     * @param labels     the class names in class-id order, or null to take them from the adapter's
+     *                   {@link HeadLabels} (a run saves them), else from {@code config.json}'s {@code id2label}
+     *                   (a merged export), else {@code LABEL_k}, as Hugging Face names them
      * @param maxLength  tokens per text, longer ones are cut (use the training's {@code data.maxLength});
      *                   0 for the model's limit, at most 512
      * @throws IllegalArgumentException when the number of classes cannot be found, or when neither
@@ -80,7 +81,10 @@ public final class Predictor implements AutoCloseable {
                     + " holds a classifier (classifier.weight), so predictions would come from an untrained head;"
                     + " give the adapter of a run trained with modulesToSave 'classifier', or its merged export");
         }
-        List<String> names = labelNames(labels, configLabels(modelDir), rows.getAsInt());
+        List<String> saved = adapterDir == null ? null : HeadLabels.read(adapterDir);
+        List<String> names = labelNames(labels, saved != null ? saved : configLabels(modelDir),
+                saved != null ? adapterDir.resolve(HeadLabels.FILE) + "'s id2label " : "config.json's id2label ",
+                rows.getAsInt());
         int length = maxLength > 0 ? maxLength : Math.min(512, config.maxPositions());
 
         NDManager manager = Backend.get().manager();
@@ -231,7 +235,7 @@ public final class Predictor implements AutoCloseable {
         return names;
     }
 
-    private static List<String> labelNames(List<String> given, List<String> fromConfig, long rows) {
+    private static List<String> labelNames(List<String> given, List<String> fromConfig, String configName, long rows) {
         List<String> names = given != null ? given : fromConfig;
         if (names == null) {
             names = new ArrayList<>();
@@ -240,7 +244,7 @@ public final class Predictor implements AutoCloseable {
             }
         }
         if (names.size() != rows) {
-            throw new IllegalArgumentException((given != null ? "labels " : "config.json's id2label ") + names
+            throw new IllegalArgumentException((given != null ? "labels " : configName) + names
                     + " name " + names.size() + " classes, but the classifier has " + rows + " outputs");
         }
         return names;

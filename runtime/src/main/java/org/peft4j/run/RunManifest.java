@@ -6,11 +6,13 @@ import com.fasterxml.jackson.databind.module.SimpleModule;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.ser.std.ToStringSerializer;
 import org.peft4j.io.FileTrees;
+import org.peft4j.models.TaskType;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Locale;
 
 /** The JSON documents of a run directory: the resolved configuration and the summary. */
 final class RunManifest {
@@ -38,16 +40,16 @@ final class RunManifest {
         // the seeds FineTune derives from train.seed, so a reader need not know the derivation
         ObjectNode seeds = n.putObject("seeds");
         seeds.put("train", seed);
-        seeds.put("classifier_init", seed);
+        if (config.task() != TaskType.EMBEDDING) {
+            seeds.put("classifier_init", seed);
+        }
         seeds.put("lora_init", seed + 1);
         seeds.put("data_order", seed);
         ObjectNode sums = n.putObject("sha256");
         sums.put("model.safetensors", sha256(modelDir.resolve("model.safetensors")));
         ObjectNode data = sums.putObject("data");
-        for (Path f : new Path[] {config.data().train(), config.data().valid(), config.data().test()}) {
-            if (f != null) {
-                data.put(f.toString(), sha256(f));
-            }
+        for (Path f : config.data().files()) {
+            data.put(f.toString(), sha256(f));
         }
         return n;
     }
@@ -68,12 +70,16 @@ final class RunManifest {
                                 int resumedFrom) {
         ObjectNode n = JSON.createObjectNode();
         n.put("recipe", config.name());
+        n.put("task", config.task().name().toLowerCase(Locale.ROOT));
         n.put("trainable_params", s.trainableParams());
         n.put("total_params", s.totalParams());
         n.put("trainable_share", plan.trainableShare());
         s.after().forEach((split, m) -> n.set(split, JSON.valueToTree(m)));
         n.set("before", JSON.valueToTree(s.before()));
+        n.set("after", JSON.valueToTree(s.after()));
         n.put("steps", s.steps());
+        n.put("first_loss", s.firstLoss());
+        n.put("last_loss", s.lastLoss());
         n.put("planned_steps", plan.totalSteps());
         n.put("stopped_early", result.stoppedEarly());
         if (result.bestStep() > 0) {

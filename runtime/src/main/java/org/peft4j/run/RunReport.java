@@ -52,7 +52,7 @@ public final class RunReport {
             Map<String, Double> a = s.after().getOrDefault(split, Map.of());
             Set<String> metrics = new LinkedHashSet<>(a.keySet());
             metrics.addAll(b.keySet());
-            metrics.remove("examples");
+            metrics.removeIf(MetricFormat::isCount);
             for (String m : metrics) {
                 Double before = b.get(m);
                 Double after = a.get(m);

@@ -2,7 +2,6 @@ package org.peft4j.run;
 
 import ai.djl.ndarray.NDManager;
 import org.peft4j.models.EmbeddedModels;
-import org.peft4j.models.TaskType;
 import org.peft4j.nn.Module;
 import org.peft4j.nn.Parameter;
 import org.peft4j.peft.AdapterModel;
@@ -50,9 +49,11 @@ final class RunSession implements AutoCloseable {
         listener.onPhase("loading " + modelDir);
         // the task's new weights (a head, or a model from scratch) draw from seed; adapters from seed + 1
         backend.seed(seed);
-        this.task = config.model().task() == TaskType.CAUSAL_LM
-                ? new CausalLmRun(config, modelDir, manager, seed, listener)
-                : new ClassificationRun(config, modelDir, manager, seed, listener);
+        this.task = switch (config.model().task()) {
+            case CAUSAL_LM -> new CausalLmRun(config, modelDir, manager, seed, listener);
+            case EMBEDDING -> new EmbeddingRun(config, modelDir, manager, listener);
+            case CLASSIFICATION -> new ClassificationRun(config, modelDir, manager, seed, listener);
+        };
         this.model = task.model();
         backend.seed(seed + 1);
         AdapterModel lora = config.lora() == null ? null : LoraInjector.inject(model, config.lora(), manager);
@@ -93,7 +94,7 @@ final class RunSession implements AutoCloseable {
         int batches = task.trainingData(config.train().batchSize(), config.train().seed()).batchesPerEpoch();
         int total = Trainer.totalSteps(config.train(), batches);
         List<String> adapted = adapter != null ? adapter.adaptedPaths() : List.of();
-        return new Plan(modelDir.toString(), adapted, trainableNames,
+        return new Plan(modelDir + task.modelNote(), adapted, trainableNames,
                 model.trainableParameterCount(), model.parameterCount(), splits,
                 Trainer.stepsPerEpoch(batches, config.train().gradAccum()), total,
                 adalora == null ? null : budgetCurve(total));
@@ -120,7 +121,7 @@ final class RunSession implements AutoCloseable {
         Map<String, Map<String, Double>> out = new LinkedHashMap<>();
         int bs = config.train().evalBatchSize();
         for (String split : task.evalSplits()) {
-            listener.onPhase("evaluating on " + split + " (" + when + ")");
+            listener.onPhase(task.evalPhase(split, when));
             out.put(split, task.evaluate(split, bs));
             to.onEval(split, when, out.get(split));
         }
@@ -130,11 +131,14 @@ final class RunSession implements AutoCloseable {
     /** The adapter into {@code adapterDir}, or the whole model where its task keeps it; returns where. */
     Path save(Path runDir, Path adapterDir) throws IOException {
         String base = config.model().source() != null ? "sentence-transformers/all-MiniLM-L6-v2" : modelDir.toString();
+        Path saved = adapterDir;
         if (adapter == null) {
-            return task.saveFull(runDir, adapterDir);
+            saved = task.saveFull(runDir, adapterDir);
+        } else {
+            adapter.save(adapterDir, task.peftTaskType(), base);
         }
-        adapter.save(adapterDir, task.peftTaskType(), base);
-        return adapterDir;
+        task.saveBeside(saved);
+        return saved;
     }
 
     @Override

@@ -1,8 +1,11 @@
 package org.peft4j.run;
 
 import org.peft4j.nn.Module;
+import org.peft4j.nn.Parameter;
+import org.peft4j.train.StepHook;
 import org.peft4j.train.TrainBatch;
 import org.peft4j.train.TrainingData;
+import org.peft4j.train.TrainingListener;
 import org.peft4j.train.TrainingObjective;
 
 import java.io.IOException;
@@ -21,6 +24,24 @@ interface TaskRun<B extends TrainBatch> extends AutoCloseable {
     /** The whole model, adapters are injected into it. */
     Module model();
 
+    /**
+     * A second copy of the base model exactly as this run loaded it (a new head from the same seed), without
+     * adapters, so that a saved adapter can be loaded into it and compared.
+     */
+    Module loadBase() throws IOException;
+
+    /**
+     * The task's outputs (logits; an embedding run's sentence vectors) of {@code model}, this model or one
+     * from {@link #loadBase}, for the first {@code n} training examples: one row per example, computed without
+     * an autograd graph and with dropout off.
+     */
+    float[][] outputs(Module model, int n);
+
+    /** What the plan says after the model directory, e.g. " (mean pooling, infonce loss)"; empty by default. */
+    default String modelNote() {
+        return "";
+    }
+
     TrainingObjective<B> objective();
 
     /** Shuffled training batches of {@code batchSize}, reproducible from {@code seed}. */
@@ -29,17 +50,41 @@ interface TaskRun<B extends TrainBatch> extends AutoCloseable {
     /** Per split ("train", "valid", "test"): examples, tokens and the task's own counts. */
     Map<String, Map<String, Long>> splitStats();
 
-    /** The evaluation splits this run has, of "valid" and "test". */
+    /** The evaluations this run has, in order: "valid" and "test", or an embedding run's "retrieval" and "sts". */
     List<String> evalSplits();
+
+    /** The evaluations that also run every {@code train.evalEvery} steps: the validation split. */
+    default List<String> evalDuringTraining() {
+        return evalSplits().contains("valid") ? List.of("valid") : List.of();
+    }
+
+    /** The progress line announcing an evaluation of {@code split} made {@code when} ("before", "after"). */
+    default String evalPhase(String split, String when) {
+        return "evaluating on " + split + " (" + when + ")";
+    }
 
     /** Metrics of a whole split, without an autograd graph and with dropout off. */
     Map<String, Double> evaluate(String split, int batchSize);
 
-    /** PEFT's task_type of the saved adapter ("SEQ_CLS", "CAUSAL_LM"). */
+    /** Work of the task inside every optimizer step, or null; called once, after adapters are in place. */
+    default StepHook stepHook(List<Parameter> trainable, TrainingListener listener) {
+        return null;
+    }
+
+    /** The task's own entries of summary.json (after training), e.g. an embedding run's loss; empty by default. */
+    default Map<String, Object> summary() {
+        return Map.of();
+    }
+
+    /** PEFT's task_type of the saved adapter ("SEQ_CLS", "CAUSAL_LM", "FEATURE_EXTRACTION"). */
     String peftTaskType();
 
     /** Saves a fully fine-tuned model into the run directory {@code runDir}; returns where. */
     Path saveFull(Path runDir, Path adapterDir) throws IOException;
+
+    /** What the task keeps beside its saved adapter or model in {@code dir}: a classifier its class names. */
+    default void saveBeside(Path dir) throws IOException {
+    }
 
     /** Outputs worth reading for the recipe's sample prompts, in their order; empty when the task has none. */
     default List<String> samples() {

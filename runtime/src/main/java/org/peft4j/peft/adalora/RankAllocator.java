@@ -6,9 +6,7 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
-import org.peft4j.nn.Parameter;
 
-import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -244,13 +242,6 @@ public final class RankAllocator {
         try (NDScope scope = new NDScope()) {
             layers.values().forEach(SvdLinear::applyMask);
         }
-    }
-
-    /** The adapter parameters the allocator scores, in layer order. */
-    public List<Parameter> scoredParameters() {
-        List<Parameter> out = new ArrayList<>();
-        layers.values().forEach(l -> out.addAll(l.adapterParameters().values()));
-        return out;
     }
 
     /**

@@ -206,10 +206,6 @@ public final class LoraLinear extends Module implements AdapterLayer {
         return active.scaling;
     }
 
-    public boolean usesDora() {
-        return active.magnitude != null;
-    }
-
     public boolean isMerged() {
         return merged;
     }
