@@ -52,7 +52,8 @@ public final class FineTune {
             Plan plan = s.plan();
             if (!dir.resuming()) {
                 dir.copyRecipe(options.recipeFile());
-                dir.writeJson("config.json", RunManifest.resolvedConfig(config, s.modelDir, plan));
+                dir.writeJson("config.json", RunManifest.resolvedConfig(config, s.adalora == null ? null
+                        : s.adalora.config(), s.modelDir, plan));
             }
             TrainingListener both = TrainingListener.all(listener, dir);
             TrainConfig tc = config.train();
@@ -94,8 +95,8 @@ public final class FineTune {
                 if (result.bestStep() > 0 && result.bestStep() != result.steps()) {
                     listener.onPhase("restoring the best checkpoint: step " + result.bestStep() + ", "
                             + tc.bestMetric() + " = " + result.bestValue());
-                    checkpoints.restoreWeights(dir.checkpointsDir().resolve(Checkpoints.name(result.bestStep())),
-                            s.manager);
+                    restoreBest(checkpoints, dir.checkpointsDir().resolve(Checkpoints.name(result.bestStep())), s,
+                            hook, adalora);
                 }
             } finally {
                 optimizer.close();
@@ -128,6 +129,24 @@ public final class FineTune {
             return summary;
         } catch (IOException e) {
             throw new UncheckedIOException(e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Puts the chosen checkpoint back for the evaluation and the adapter that follow: its weights and
+     * its step hook's state, since AdaLoRA's mask belongs to the adapter as much as Λ does (without
+     * it the adapter would be saved with the last step's ranks). The saved adapter holds only the
+     * kept triplets (PEFT's {@code rank_pattern}), while between two allocations a pruned λ trains on;
+     * its λ is zeroed so that the evaluation after training measures the adapter that is saved.
+     */
+    private static void restoreBest(Checkpoints checkpoints, Path best, RunSession s, StepHook hook,
+                                    AdaLoraHook adalora) {
+        checkpoints.restoreWeights(best, s.manager);
+        if (hook != null) {
+            checkpoints.restoreHook(checkpoints.check(best), hook, s.manager);
+        }
+        if (adalora != null) {
+            adalora.allocator().applyMasks();
         }
     }
 

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.ser.std.ToStringSerializer;
 import org.peft4j.io.FileTrees;
 import org.peft4j.models.TaskType;
+import org.peft4j.peft.adalora.AdaLoraConfig;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -23,9 +24,16 @@ final class RunManifest {
     private RunManifest() {
     }
 
-    /** The configuration exactly as the run used it, with the model directory and the engine that ran it. */
-    static JsonNode resolvedConfig(RunConfig config, Path modelDir, Plan plan) {
+    /**
+     * The configuration exactly as the run used it, with the model directory and the engine that ran it.
+     * {@code adalora} is the AdaLoRA config with T known (null without AdaLoRA): its AUTO phases are
+     * then the steps the run used, as adapter_config.json has them.
+     */
+    static JsonNode resolvedConfig(RunConfig config, AdaLoraConfig adalora, Path modelDir, Plan plan) {
         ObjectNode n = JSON.valueToTree(config);
+        if (adalora != null) {
+            n.set("adalora", JSON.valueToTree(adalora));
+        }
         n.put("model_dir", modelDir.toString());
         ObjectNode env = n.putObject("environment");
         env.put("peft4j", version());

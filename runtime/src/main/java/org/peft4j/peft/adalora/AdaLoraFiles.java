@@ -54,10 +54,20 @@ public final class AdaLoraFiles {
     }
 
     /**
+     * Writes the adapter; the schedule must be resolved (T known), since PEFT's AdaLoraConfig reads
+     * tinit, tfinal and deltaT as step counts and refuses a file without total_step.
+     *
      * @param taskType  PEFT's task type, e.g. "SEQ_CLS"
      * @param baseModel what the adapter was trained on (a hub id or a directory)
      */
     public static void save(AdaLoraModel model, Path dir, String taskType, String baseModel) throws IOException {
+        if (!model.config().scheduleResolved()) {
+            // PEFT's AdaLoraConfig needs total_step > 0 and step counts for tinit, tfinal and deltaT
+            throw new IllegalStateException("the AdaLoRA schedule is not resolved (tinit " + model.config().tinit()
+                    + ", tfinal " + model.config().tfinal() + ", deltaT " + model.config().deltaT() + "; -1 = AUTO) and"
+                    + " adalora.totalSteps is 0, so adapter_config.json would hold no step counts PEFT can load; call"
+                    + " AdaLoraModel.resolveTotalSteps(the run's optimizer steps) first, or give totalSteps");
+        }
         Files.createDirectories(dir);
         try (NDScope scope = new NDScope()) {
             Map<String, NDArray> tensors = new LinkedHashMap<>();

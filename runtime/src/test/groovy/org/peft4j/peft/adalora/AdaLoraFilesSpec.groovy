@@ -136,6 +136,32 @@ class AdaLoraFilesSpec extends Specification {
         maxAbsDiff(loaded.root().forward(x).toFloatArray(), expected) < 1e-6
     }
 
+    def "an AUTO schedule is written as the steps it resolves to, as PEFT's AdaLoraConfig reads them, and not before T is known"() {
+        given: 'tinit, tfinal and deltaT left AUTO; T comes from the run (100 steps)'
+        def ada = AdaLoraInjector.inject(freshModel(), AdaLoraConfig.builder().initR(4).targetR(2)
+                .targets(['fc1', 'fc2']).build(), manager)
+
+        when: 'saved before T is known'
+        AdaLoraFiles.save(ada, dir.resolve('early'), 'SEQ_CLS', 'tiny-mlp')
+
+        then: 'refused, naming the fix, and nothing is written'
+        def e = thrown(IllegalStateException)
+        e.message.contains('resolveTotalSteps')
+        !Files.exists(dir.resolve('early/adapter_config.json'))
+
+        when: 'saved once the run has fixed T = 100'
+        ada.resolveTotalSteps(100)
+        AdaLoraFiles.save(ada, dir.resolve('resolved'), 'SEQ_CLS', 'tiny-mlp')
+        def json = new ObjectMapper().readTree(dir.resolve('resolved/adapter_config.json').toFile())
+
+        then: 'tinit 0.1·100 = 10, tfinal 0.2·100 = 20, deltaT ⌊(100 − 30) / 20⌋ = 3, total_step 100, and it loads back'
+        json.get('total_step').asInt() == 100
+        json.get('tinit').asInt() == 10
+        json.get('tfinal').asInt() == 20
+        json.get('deltaT').asInt() == 3
+        AdaLoraFiles.load(dir.resolve('resolved'), freshModel(), manager).config().deltaT() == 3
+    }
+
     static double maxAbsDiff(float[] a, float[] b) {
         (0..<a.length).collect { Math.abs(a[it] - b[it]) }.max()
     }
