@@ -109,7 +109,8 @@ class AdaLoraFineTuneSpec extends Specification {
         json.path('adalora').path('kept').asInt() == chosen.values().sum()
 
         and: 'the evaluation after training is that of the saved adapter, as a Predictor loads it'
-        Math.abs(savedAdapterLoss(out, valid) - summary.after().valid.loss) < 1e-4
+        // measured: 3e-8 apart; with the pruned λ left as the checkpoint had them, 8e-6
+        Math.abs(savedAdapterLoss(out, valid) - summary.after().valid.loss) < 1e-6
     }
 
     /** Mean cross-entropy over {@code valid} of the run's saved adapter, loaded on its own. */
