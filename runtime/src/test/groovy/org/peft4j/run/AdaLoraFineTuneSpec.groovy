@@ -30,13 +30,10 @@ class AdaLoraFineTuneSpec extends Specification {
 
     @TempDir Path tmp
 
-    static final Path SPAM = Path.of('../recipes/data/spam')
     static final ObjectMapper JSON = new ObjectMapper()
 
     Path head(String split, int n) {
-        def out = tmp.resolve("${split}-${n}.jsonl")
-        Files.write(out, Files.readAllLines(SPAM.resolve("${split}.jsonl")).take(n))
-        out
+        TinyFineTune.spamHead(tmp, split, n)
     }
 
     /** tinit and tfinal left AUTO: T = 12 gives tinit ⌊1.2⌋ = 1, tfinal ⌊2.4⌋ = 2 (AUTO deltaT: max(1, ⌊9 / 20⌋) = 1). */
