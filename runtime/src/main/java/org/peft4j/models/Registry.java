@@ -8,9 +8,11 @@ import org.peft4j.models.core.ModelConfig;
 import org.peft4j.models.core.ModelFamily;
 import org.peft4j.models.core.Task;
 import org.peft4j.models.core.WeightLoader;
+import org.peft4j.models.deberta.DebertaV2Family;
 import org.peft4j.models.gemma3.Gemma3Family;
 import org.peft4j.models.gpt2.GPT2Family;
 import org.peft4j.models.llama.LlamaFamily;
+import org.peft4j.models.modernbert.ModernBertFamily;
 import org.peft4j.models.qwen2.Qwen2Family;
 import org.peft4j.models.qwen3.Qwen3Family;
 import org.peft4j.models.roberta.RobertaFamily;
@@ -34,6 +36,7 @@ import java.util.List;
 public final class Registry {
 
     private static final List<ModelFamily<?>> FAMILIES = List.of(BertFamily.INSTANCE, RobertaFamily.INSTANCE,
+            ModernBertFamily.INSTANCE, DebertaV2Family.INSTANCE,
             LlamaFamily.INSTANCE, Qwen2Family.INSTANCE, GPT2Family.INSTANCE, Qwen3Family.INSTANCE,
             Gemma3Family.INSTANCE, SmolLm3Family.INSTANCE);
 

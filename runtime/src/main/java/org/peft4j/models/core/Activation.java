@@ -31,6 +31,11 @@ public enum Activation {
         return Arrays.stream(values()).flatMap(a -> a.hfNames.stream()).toList();
     }
 
+    /** Every name peft4j reads, quoted, for messages: {@code 'gelu', 'gelu_new', ...}. */
+    public static String names() {
+        return "'" + String.join("', '", hfNames()) + "'";
+    }
+
     public String hfName() {
         return hfNames.get(0);
     }

@@ -15,9 +15,14 @@ import org.peft4j.nn.Module;
 public final class BertOutput extends Module {
 
     public BertOutput(NDManager manager, BertConfig config, int in) {
-        addChild("dense", new Linear(manager, in, config.hiddenSize(), true));
-        addChild("LayerNorm", new LayerNorm(manager, config.hiddenSize(), (float) config.layerNormEps()));
-        addChild("dropout", new Dropout((float) config.hiddenDropoutProb()));
+        this(manager, in, config.hiddenSize(), config.layerNormEps(), config.hiddenDropoutProb());
+    }
+
+    /** The same exit for an encoder of another family (DeBERTa): {@code in} -> {@code hidden}. */
+    public BertOutput(NDManager manager, int in, int hidden, double layerNormEps, double dropout) {
+        addChild("dense", new Linear(manager, in, hidden, true));
+        addChild("LayerNorm", new LayerNorm(manager, hidden, (float) layerNormEps));
+        addChild("dropout", new Dropout((float) dropout));
     }
 
     /**

@@ -33,6 +33,30 @@ public final class Masks {
     }
 
     /**
+     * An encoder's local-attention mask: query i may attend to key j when |i − j| ≤ {@code halfWindow}
+     * and key j is not padding, as Hugging Face's {@code sliding_window_bidirectional_overlay}
+     * (ModernBERT: half of {@code local_attention}). The two conditions are joined before the
+     * conversion, so a disallowed entry gets the lowest value once, never twice.
+     *
+     * @param attentionMask (B, T) 1 for real tokens, 0 for padding; or null
+     * @param t             T, the sequence length
+     * @param halfWindow    W, how far a query sees on either side
+     * @return (B or 1, 1, T, T) of 0 / −lowest
+     */
+    public static NDArray bidirectional(NDManager manager, NDArray attentionMask, long t, int halfWindow,
+                                        DataType dtype) {
+        NDArray queries = manager.arange(0, t, 1, DataType.INT64).reshape(t, 1);      // (T, 1)
+        NDArray keys = manager.arange(0, t, 1, DataType.INT64).reshape(1, t);         // (1, T)
+        NDArray near = keys.sub(queries).abs().lte(halfWindow);                        // (T, T)
+        NDArray allowed = near.toType(dtype, false).reshape(1, 1, t, t);              // (1, 1, T, T)
+        if (attentionMask != null) {
+            long b = attentionMask.getShape().get(0);
+            allowed = allowed.mul(attentionMask.toType(dtype, false).reshape(b, 1, 1, t));  // (B, 1, T, T)
+        }
+        return allowed.sub(1).mul(lowest(dtype));                                      // (allowed - 1) * max
+    }
+
+    /**
      * A decoder's mask: query i (absolute position past + i) may attend to key j when j ≤ past + i,
      * key j is not padding, and, with a sliding window W &gt; 0, j &gt; past + i − W (the W most recent
      * keys, itself included, as Hugging Face's {@code sliding_window_overlay}). Positions here are
