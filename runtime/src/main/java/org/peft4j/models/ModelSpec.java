@@ -7,7 +7,7 @@ import java.util.List;
 /**
  * Which pretrained model to start from and which task head to put on it.
  *
- * @param source an embedded model name ({@code "minilm"}), or null when {@code path} is given
+ * @param source an embedded model name ({@code "minilm"}, {@code "bge-small-en"}), or null when {@code path} is given
  * @param path   a Hugging Face model directory (config.json, model.safetensors, tokenizer.json), or null
  * @param task   the task
  * @param labels the class labels, in the order of the classifier's outputs
@@ -15,7 +15,7 @@ import java.util.List;
  */
 public record ModelSpec(String source, Path path, TaskType task, List<String> labels, ModelInit init) {
 
-    public static final List<String> EMBEDDED = List.of("minilm");
+    public static final List<String> EMBEDDED = List.of("minilm", "bge-small-en");
 
     public ModelSpec {
         labels = labels == null ? List.of() : List.copyOf(labels);

@@ -54,6 +54,17 @@ public final class OnnxImporter {
      * @return {@code outDir}
      */
     public static Path importBert(Path onnxFile, Path tokenizerJson, Path outDir, String source) throws IOException {
+        return importBert(onnxFile, tokenizerJson, outDir, source, null);
+    }
+
+    /**
+     * As {@link #importBert(Path, Path, Path, String)}, recording how the model pools its token states
+     * ({@code "mean"} or {@code "cls"}) as sentence-transformers does: {@code modules.json} and
+     * {@code 1_Pooling/config.json}, so that {@code SentenceTransformer(dir)} embeds as the model was
+     * trained. With {@code pooling} null nothing is recorded.
+     */
+    public static Path importBert(Path onnxFile, Path tokenizerJson, Path outDir, String source, String pooling)
+            throws IOException {
         Path target = outDir.toAbsolutePath().normalize();
         if (Files.exists(target) && !isEmptyDirectory(target)) {
             throw new IOException(target + " already exists; remove it or import into another directory");
@@ -79,6 +90,9 @@ public final class OnnxImporter {
             Files.writeString(staging.resolve("config.json"), JSON.writeValueAsString(config.toJson(JSON)));
             writeWeights(weights, staging.resolve("model.safetensors"));
             Files.copy(tokenizerJson, staging.resolve("tokenizer.json"));
+            if (pooling != null) {
+                SentencePooling.write(staging, pooling, config.hiddenSize(), JSON);
+            }
             ObjectNode record = JSON.createObjectNode();
             record.put("source", source);
             record.put("onnx_bytes", Files.size(onnxFile));
