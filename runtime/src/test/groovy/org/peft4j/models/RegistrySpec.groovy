@@ -32,11 +32,11 @@ class RegistrySpec extends Specification {
 
     def "the registry names every family's model types, and what each builds"() {
         expect:
-        Registry.modelTypes() == ['bert', 'roberta', 'xlm-roberta', 'llama', 'mistral', 'qwen2', 'gpt2', 'qwen3',
-                                  'gemma3_text', 'smollm3']
+        Registry.modelTypes() == ['bert', 'roberta', 'xlm-roberta', 'modernbert', 'deberta-v2', 'llama', 'mistral',
+                                  'qwen2', 'gpt2', 'qwen3', 'gemma3_text', 'smollm3']
         Registry.modelTypes(Task.Kind.CAUSAL_LM) == ['llama', 'mistral', 'qwen2', 'gpt2', 'qwen3', 'gemma3_text', 'smollm3']
-        Registry.modelTypes(Task.Kind.ENCODER) == ['bert', 'roberta', 'xlm-roberta']
-        Registry.modelTypes(Task.Kind.SEQUENCE_CLASSIFICATION) == ['bert']
+        Registry.modelTypes(Task.Kind.ENCODER) == ['bert', 'roberta', 'xlm-roberta', 'modernbert', 'deberta-v2']
+        Registry.modelTypes(Task.Kind.SEQUENCE_CLASSIFICATION) == ['bert', 'modernbert', 'deberta-v2']
         Registry.family('mistral').name() == 'llama'
         Registry.family('qwen2').name() == 'qwen2'
         Registry.family('gemma3_text').name() == 'gemma3'
@@ -52,7 +52,7 @@ class RegistrySpec extends Specification {
         then:
         def e = thrown(IllegalArgumentException)
         e.message == tmp.resolve('config.json').toString() + ": model_type = 'falcon' is not supported; supported:" +
-                ' bert, roberta, xlm-roberta, llama, mistral, qwen2, gpt2, qwen3, gemma3_text, smollm3'
+                ' bert, roberta, xlm-roberta, modernbert, deberta-v2, llama, mistral, qwen2, gpt2, qwen3, gemma3_text, smollm3'
     }
 
     def "a family asked for a task it does not build says which model types do"() {
