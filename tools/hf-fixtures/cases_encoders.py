@@ -122,6 +122,13 @@ def encoder_cases(root):
         dict(MODERNBERT, classifier_pooling="mean", **LABELS),
         "ModernBertForSequenceClassification with classifier_pooling mean (masked mean of the last hidden state) "
         "-> head (dense, gelu, LayerNorm) -> classifier.", rows=mb_rows))
+    made.append(encoder_case(
+        root, "modernbert-seqcls-cls", AutoModelForSequenceClassification, "modernbert",
+        dict(MODERNBERT, classifier_pooling="cls", **LABELS),
+        "ModernBertForSequenceClassification with classifier_pooling cls (Transformers' default): the first "
+        "token's last hidden state -> head (dense, gelu, LayerNorm) -> classifier. Layer 0 is global, so [CLS] sees "
+        "every real token there; the local layers give it only the tokens within local_attention // 2.",
+        rows=mb_rows))
     db_rows = fl.standard_rows(T, VOCAB, 15, low=4, cls=1, sep=2)
     made.append(encoder_case(
         root, "deberta-v2-base", AutoModel, "deberta-v2", DEBERTA_V3,

@@ -94,9 +94,10 @@ class HfEncoderFixturesSpec extends Specification {
         logits.within(fx.tolerance)
 
         where:
-        name                | type
-        'modernbert-seqcls' | 'ModernBertForSequenceClassification'
-        'deberta-v2-seqcls' | 'DebertaV2ForSequenceClassification'
+        name                    | type
+        'modernbert-seqcls'     | 'ModernBertForSequenceClassification'
+        'modernbert-seqcls-cls' | 'ModernBertForSequenceClassification'
+        'deberta-v2-seqcls'     | 'DebertaV2ForSequenceClassification'
     }
 
     def "#name: a LoRA adapter saved by PEFT gives PeftModel's logits"() {
