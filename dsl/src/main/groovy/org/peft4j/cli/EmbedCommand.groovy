@@ -30,7 +30,7 @@ import java.util.concurrent.Callable
                 '', 'Exit codes: 0 written, 1 embedding failed, 2 a usage or input mistake (missing file, bad line, adapter that does not fit).'])
 class EmbedCommand implements Callable<Integer> {
 
-    @Option(names = '--model', required = true, paramLabel = 'MODEL', description = "'minilm' (embedded) or a BERT/RoBERTa Hugging Face directory")
+    @Option(names = '--model', required = true, paramLabel = 'MODEL', description = "'minilm' or 'bge-small-en' (embedded), or an encoder's Hugging Face directory (BERT, RoBERTa, ModernBERT, DeBERTa-v2)")
     String model
 
     @Option(names = '--adapter', paramLabel = 'DIR', description = 'a PEFT LoRA or AdaLoRA adapter directory to apply to the encoder')

@@ -8,7 +8,7 @@ import org.peft4j.peft.files.PeftAdapters
 
 import java.nio.file.Path
 
-/** embed's and eval-retrieval's model: an encoder ('minilm' or a BERT/RoBERTa directory), its pooling, an optional adapter. */
+/** embed's and eval-retrieval's model: an encoder (an embedded one, or a directory of any encoder family), its pooling, an optional adapter. */
 final class Encoders {
 
     private Encoders() {

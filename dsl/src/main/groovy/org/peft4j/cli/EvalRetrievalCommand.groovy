@@ -27,7 +27,7 @@ import java.util.concurrent.Callable
                 '', 'Exit codes: 0 evaluated, 1 evaluation failed, 2 a usage or input mistake (missing file, bad line, unknown document id).'])
 class EvalRetrievalCommand implements Callable<Integer> {
 
-    @Option(names = '--model', required = true, paramLabel = 'MODEL', description = "'minilm' (embedded) or a BERT/RoBERTa Hugging Face directory")
+    @Option(names = '--model', required = true, paramLabel = 'MODEL', description = "'minilm' or 'bge-small-en' (embedded), or an encoder's Hugging Face directory (BERT, RoBERTa, ModernBERT, DeBERTa-v2)")
     String model
 
     @Option(names = '--adapter', paramLabel = 'DIR', description = 'a PEFT LoRA adapter directory to apply to the encoder')

@@ -140,7 +140,7 @@ data { train jsonl('data/train.jsonl') }
         'a value of the wrong type' | 'r 8'                         | "r 'eight'"                         | 8    | 'takes a whole number'
         'a rank of zero'            | 'r 8'                         | 'r 0'                               | 8    | 'lora.r = 0 must be >= 1'
         'dropout out of range'      | 'dropout 0.05'                | 'dropout 1.5'                       | 10   | 'must be in [0, 1)'
-        'an unknown embedded model' | "source 'minilm'"             | "source 'minilmm'"                  | 4    | "valid: [minilm]"
+        'an unknown embedded model' | "source 'minilm'"             | "source 'minilmm'"                  | 4    | "valid: [minilm, bge-small-en]"
         'a regex that cannot compile' | "target 'query', 'value'"   | 'target ~/(query/'                  | 11   | 'does not compile'
         'a misspelt named value'    | 'adamW(lr: 5e-4'              | 'adamW(lrr: 5e-4'                   | 21   | 'unexpected named arg: lrr'
         'an unknown device'         | "device 'cpu'"                | "device 'gpu'"                      | 2    | 'use cpu, cuda, cuda:N'

@@ -41,7 +41,7 @@ public final class SentenceEncoder {
         return new SentenceEncoder((Module) encoder, encoder::forward, pooling, encoder.maxLength());
     }
 
-    /** Loads the encoder of a Hugging Face directory of any family that builds one (BERT, RoBERTa, XLM-R). */
+    /** Loads the encoder of a Hugging Face directory of any family that builds one (BERT, RoBERTa, XLM-R, ModernBERT, DeBERTa-v2). */
     public static SentenceEncoder load(Path dir, PoolingMode pooling) throws IOException {
         return of(Registry.load(dir, Task.ENCODER), pooling);
     }

@@ -146,7 +146,7 @@ public final class MergedExport {
         }
     }
 
-    /** An embedding adapter folded into its bare encoder (BERT or RoBERTa), written under the checkpoint's names. */
+    /** An embedding adapter folded into its bare encoder, written under the checkpoint's names. */
     private static void mergeEncoder(Path modelDir, Path adapterDir, Path outDir) throws IOException {
         Module encoder = BaseModels.encoder(modelDir);
         try {

@@ -23,7 +23,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-/** Sequence classification with a BERT-style encoder and a new {@code classifier} head. */
+/** Sequence classification with an encoder and its family's new classification head. */
 final class ClassificationRun implements TaskRun<Batch> {
 
     private final SequenceClassifier model;

@@ -31,7 +31,7 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * Sentence-embedding fine-tuning of a BERT-style or RoBERTa encoder: pooled, L2-normalised sentence
+ * Sentence-embedding fine-tuning of an encoder of any family the Registry loads: pooled, L2-normalised sentence
  * vectors trained with InfoNCE, unsupervised SimCSE or cosine regression, evaluated by retrieval
  * (queries over a corpus) and by Spearman's ρ over scored pairs. The adapter is saved with PEFT's task
  * type FEATURE_EXTRACTION, its keys relative to the bare encoder, as sentence-transformers loads it.

@@ -112,7 +112,7 @@ public final class ModelInspector {
     }
 
     /**
-     * Inspects an embedded model ({@code "minilm"}) or a Hugging Face directory of any family the
+     * Inspects an embedded model ({@code "minilm"}, {@code "bge-small-en"}) or a Hugging Face directory of any family the
      * {@link Registry} knows, loaded for its family's first task (a BERT as a sequence classifier with
      * as many outputs as its {@code config.json} or checkpoint declares, a decoder as a causal LM).
      *
