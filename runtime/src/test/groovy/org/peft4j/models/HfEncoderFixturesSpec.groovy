@@ -2,21 +2,17 @@ package org.peft4j.models
 
 import ai.djl.ndarray.NDArray
 import ai.djl.ndarray.NDManager
-import com.fasterxml.jackson.databind.ObjectMapper
 import org.peft4j.models.core.Pooling
 import org.peft4j.models.core.SequenceClassifier
 import org.peft4j.models.core.Task
 import org.peft4j.models.core.TokenEncoder
 import org.peft4j.nn.Module
-import org.peft4j.peft.lora.AdapterFiles
+import org.peft4j.peft.AdapterModel
+import org.peft4j.peft.files.PeftAdapters
 import org.peft4j.tensor.Backend
 import org.peft4j.tensor.StepScope
 import org.peft4j.testing.HfFixture
 import spock.lang.Specification
-import spock.lang.TempDir
-
-import java.nio.file.Files
-import java.nio.file.Path
 
 /**
  * ModernBERT and DeBERTa-v3 loaded through the registry against the numbers of the standard
@@ -28,17 +24,20 @@ class HfEncoderFixturesSpec extends Specification {
 
     NDManager m = Backend.get().manager()
 
-    @TempDir
-    Path tmp
+    private static SequenceClassifier classifier(HfFixture fx) {
+        SequenceClassifier classifier = Registry.load(fx.modelDir, Task.sequenceClassification(3, 0))
+        ((Module) classifier).train(false)
+        classifier
+    }
 
-    /** The adapter with 'score' left out of modules_to_save; tensors and every other field as PEFT wrote them. */
-    private Path withoutScore(Path adapter) {
-        Path dir = Files.createDirectories(tmp.resolve(adapter.parent.fileName.toString()))
-        Map config = new ObjectMapper().readValue(adapter.resolve('adapter_config.json').toFile(), Map)
-        config.modules_to_save = config.modules_to_save - 'score'
-        new ObjectMapper().writeValue(dir.resolve('adapter_config.json').toFile(), config)
-        Files.copy(adapter.resolve('adapter_model.safetensors'), dir.resolve('adapter_model.safetensors'))
-        dir
+    /** The classifier's logits on the fixture's rows against the reference's; the model is released after. */
+    private HfFixture.Difference logitsDifference(SequenceClassifier classifier, HfFixture fx) {
+        try (def s = new StepScope()) {
+            return HfFixture.compare(classifier.forward(fx.inputIds(m), fx.attentionMask(m), null),
+                    fx.expected('logits', m))
+        } finally {
+            release(classifier)
+        }
     }
 
     private static void release(Object model) {
@@ -77,17 +76,10 @@ class HfEncoderFixturesSpec extends Specification {
     def "#name: the classifier's logits are AutoModelForSequenceClassification's"() {
         given:
         HfFixture fx = HfFixture.load(name)
-        SequenceClassifier classifier = Registry.load(fx.modelDir, Task.sequenceClassification(3, 0))
-        ((Module) classifier).train(false)
+        SequenceClassifier classifier = classifier(fx)
 
         when:
-        HfFixture.Difference logits = null
-        try (def s = new StepScope()) {
-            logits = HfFixture.compare(classifier.forward(fx.inputIds(m), fx.attentionMask(m), null),
-                    fx.expected('logits', m))
-        } finally {
-            release(classifier)
-        }
+        HfFixture.Difference logits = logitsDifference(classifier, fx)
 
         then:
         classifier.class.simpleName == type
@@ -103,21 +95,15 @@ class HfEncoderFixturesSpec extends Specification {
     def "#name: a LoRA adapter saved by PEFT gives PeftModel's logits"() {
         given:
         HfFixture fx = HfFixture.load(name)
-        SequenceClassifier classifier = Registry.load(fx.modelDir, Task.sequenceClassification(3, 0))
-        ((Module) classifier).train(false)
+        SequenceClassifier classifier = classifier(fx)
 
-        when: "PEFT's SEQ_CLS config also names 'score', which no encoder classifier has; this reader wants every entry to match"
-        def lora = AdapterFiles.load(withoutScore(fx.adapterDir), (Module) classifier)
-        HfFixture.Difference logits = null
-        try (def s = new StepScope()) {
-            logits = HfFixture.compare(classifier.forward(fx.inputIds(m), fx.attentionMask(m), null),
-                    fx.expected('logits', m))
-        } finally {
-            release(classifier)
-        }
+        when: "PEFT's SEQ_CLS config names modules_to_save [classifier, score]; these models have a classifier"
+        AdapterModel lora = PeftAdapters.load(fx.adapterDir, (Module) classifier)
+        HfFixture.Difference logits = logitsDifference(classifier, fx)
 
         then:
         lora.adaptedPaths() as Set == adapted as Set
+        lora.modulesToSave().keySet() == ['classifier'] as Set
         logits.within(fx.tolerance)
 
         where:

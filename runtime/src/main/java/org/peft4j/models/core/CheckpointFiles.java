@@ -17,6 +17,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.function.Predicate;
 
 /**
  * The safetensors weights of a Hugging Face model directory: either one {@code model.safetensors}
@@ -98,6 +99,17 @@ public final class CheckpointFiles {
     }
 
     /** Every tensor's header entry (name, dtype, shape), in index order. */
+    /**
+     * The paths under those of {@code parts} ("pooler.", "classifier.") the checkpoint has no tensor
+     * of: a task head that is new, to be drawn whole. A part the checkpoint has some tensors of is not
+     * optional, so half a head is refused.
+     */
+    public Predicate<String> lacking(List<String> parts) {
+        List<String> absent = parts.stream()
+                .filter(part -> entries().keySet().stream().noneMatch(n -> n.startsWith(part))).toList();
+        return path -> absent.stream().anyMatch(path::startsWith);
+    }
+
     public Map<String, SafeTensors.Entry> entries() {
         return entries;
     }

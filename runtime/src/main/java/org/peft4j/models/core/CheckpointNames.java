@@ -1,5 +1,6 @@
 package org.peft4j.models.core;
 
+import java.util.List;
 import java.util.function.Predicate;
 
 /**
@@ -40,6 +41,24 @@ public interface CheckpointNames {
                     n = n.substring(prefix.length());
                 }
                 return unused.test(n) ? null : prefix + n;
+            }
+
+            @Override
+            public String toCheckpoint(String path) {
+                return path;
+            }
+        };
+    }
+
+    /**
+     * A task model's names: a checkpoint tensor under one of {@code headParts} ("classifier.") loads
+     * as it is named, every other one as {@code encoder} maps it; saved names are the paths.
+     */
+    static CheckpointNames withHead(CheckpointNames encoder, List<String> headParts) {
+        return new CheckpointNames() {
+            @Override
+            public String toPath(String name) {
+                return headParts.stream().anyMatch(name::startsWith) ? name : encoder.toPath(name);
             }
 
             @Override

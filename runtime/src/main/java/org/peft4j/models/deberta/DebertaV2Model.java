@@ -3,7 +3,7 @@ package org.peft4j.models.deberta;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
-import ai.djl.ndarray.types.Shape;
+import org.peft4j.models.core.EncoderInputs;
 import org.peft4j.models.core.Masks;
 import org.peft4j.models.core.Task;
 import org.peft4j.models.core.TokenEncoder;
@@ -45,21 +45,7 @@ public final class DebertaV2Model extends Module implements TokenEncoder {
 
     @Override
     public NDArray forward(NDArray inputIds, NDArray attentionMask, NDArray tokenTypeIds) {
-        Shape shape = inputIds.getShape();
-        if (shape.dimension() != 2) {
-            throw new IllegalArgumentException("inputIds must be (batch, length), got shape " + shape);
-        }
-        long t = shape.get(1);
-        if (t > config.maxPositionEmbeddings()) {
-            throw new IllegalArgumentException("sequence length " + t + " exceeds max_position_embeddings = "
-                    + config.maxPositionEmbeddings() + "; truncate the input (data maxLength)");
-        }
-        for (NDArray a : new NDArray[] {attentionMask, tokenTypeIds}) {
-            if (a != null && !a.getShape().equals(shape)) {
-                throw new IllegalArgumentException("attentionMask and tokenTypeIds must have the shape of inputIds "
-                        + shape + ", got " + a.getShape());
-            }
-        }
+        long t = EncoderInputs.check(inputIds, attentionMask, tokenTypeIds, config.maxPositionEmbeddings());
         NDManager m = inputIds.getManager();
         DebertaV2Embeddings embeddings = (DebertaV2Embeddings) child("embeddings");
         NDArray x = embeddings.forward(inputIds, attentionMask, tokenTypeIds);              // (B, T, H)

@@ -70,25 +70,13 @@ public final class ModernBertFamily implements ModelFamily<ModernBertConfig> {
             return CheckpointNames.prefixed("", "model.", notEncoder);
         }
         CheckpointNames encoder = CheckpointNames.prefixed("model.", "", n -> n.startsWith("decoder."));
-        return new CheckpointNames() {
-            @Override
-            public String toPath(String name) {
-                return HEAD_PARTS.stream().anyMatch(name::startsWith) ? name : encoder.toPath(name);
-            }
-
-            @Override
-            public String toCheckpoint(String path) {
-                return path;
-            }
-        };
+        return CheckpointNames.withHead(encoder, HEAD_PARTS);
     }
 
     /** A head part the checkpoint has no tensor of is new; one it has half of is refused. */
     @Override
     public Predicate<String> optionalPaths(Task<?> task, CheckpointFiles weights) {
-        List<String> absent = HEAD_PARTS.stream()
-                .filter(part -> weights.entries().keySet().stream().noneMatch(n -> n.startsWith(part))).toList();
-        return path -> absent.stream().anyMatch(path::startsWith);
+        return weights.lacking(HEAD_PARTS);
     }
 
     @Override

@@ -4,7 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
-import ai.djl.ndarray.types.Shape;
+import org.peft4j.models.core.EncoderInputs;
 import org.peft4j.models.core.LayerStack;
 import org.peft4j.models.core.LayerType;
 import org.peft4j.models.core.Masks;
@@ -70,19 +70,7 @@ public final class ModernBertModel extends Module implements TokenEncoder {
      */
     @Override
     public NDArray forward(NDArray inputIds, NDArray attentionMask, NDArray tokenTypeIds) {
-        Shape shape = inputIds.getShape();
-        if (shape.dimension() != 2) {
-            throw new IllegalArgumentException("inputIds must be (batch, length), got shape " + shape);
-        }
-        long t = shape.get(1);
-        if (t > config.maxPositionEmbeddings()) {
-            throw new IllegalArgumentException("sequence length " + t + " exceeds max_position_embeddings = "
-                    + config.maxPositionEmbeddings() + "; truncate the input (data maxLength)");
-        }
-        if (attentionMask != null && !attentionMask.getShape().equals(shape)) {
-            throw new IllegalArgumentException("attentionMask has shape " + attentionMask.getShape()
-                    + " but inputIds has " + shape);
-        }
+        long t = EncoderInputs.check(inputIds, attentionMask, tokenTypeIds, config.maxPositionEmbeddings());
         NDManager m = inputIds.getManager();
         ModernBertEmbeddings embeddings = (ModernBertEmbeddings) child("embeddings");
         NDArray x = embeddings.forward(inputIds);                                             // (B, T, H)
