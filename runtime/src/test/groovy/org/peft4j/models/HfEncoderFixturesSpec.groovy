@@ -2,6 +2,8 @@ package org.peft4j.models
 
 import ai.djl.ndarray.NDArray
 import ai.djl.ndarray.NDManager
+import com.fasterxml.jackson.databind.ObjectMapper
+import org.peft4j.export.MergedExport
 import org.peft4j.models.core.Pooling
 import org.peft4j.models.core.SequenceClassifier
 import org.peft4j.models.core.Task
@@ -13,6 +15,9 @@ import org.peft4j.tensor.Backend
 import org.peft4j.tensor.StepScope
 import org.peft4j.testing.HfFixture
 import spock.lang.Specification
+import spock.lang.TempDir
+
+import java.nio.file.Path
 
 /**
  * ModernBERT and DeBERTa-v3 loaded through the registry against the numbers of the standard
@@ -23,6 +28,9 @@ import spock.lang.Specification
 class HfEncoderFixturesSpec extends Specification {
 
     NDManager m = Backend.get().manager()
+
+    @TempDir
+    Path tmp
 
     private static SequenceClassifier classifier(HfFixture fx) {
         SequenceClassifier classifier = Registry.load(fx.modelDir, Task.sequenceClassification(3, 0))
@@ -110,5 +118,26 @@ class HfEncoderFixturesSpec extends Specification {
         name                     | adapted
         'lora-modernbert-seqcls' | (0..2).collectMany { ["model.layers.${it}.attn.Wqkv", "model.layers.${it}.attn.Wo"]*.toString() }
         'lora-deberta-v2-seqcls' | (0..1).collectMany { l -> ['query_proj', 'value_proj'].collect { "deberta.encoder.layer.${l}.attention.self.${it}".toString() } }
+    }
+
+    def "#name: merged into a complete directory by peft4j merge, the classifier gives PeftModel's logits"() {
+        given:
+        HfFixture fx = HfFixture.load(name)
+        Path out = tmp.resolve(name)
+
+        when:
+        MergedExport.merge(fx.modelDir, fx.adapterDir, out, null)
+        SequenceClassifier merged = Registry.load(out, Task.sequenceClassification(3, 0))
+        ((Module) merged).train(false)
+        HfFixture.Difference logits = logitsDifference(merged, fx)
+
+        then: "Transformers' own class is named, so AutoModelForSequenceClassification loads the head"
+        new ObjectMapper().readTree(out.resolve('config.json').toFile()).path('architectures')[0].asText() == type
+        logits.within(fx.tolerance)
+
+        where:
+        name                     | type
+        'lora-modernbert-seqcls' | 'ModernBertForSequenceClassification'
+        'lora-deberta-v2-seqcls' | 'DebertaV2ForSequenceClassification'
     }
 }
