@@ -31,6 +31,19 @@ public enum Activation {
         return Arrays.stream(values()).flatMap(a -> a.hfNames.stream()).toList();
     }
 
+    /**
+     * The activation a config field names ({@code absent} when the field is not there); an unknown name
+     * is a problem collected in {@code f}, listing the names peft4j reads, and gives null.
+     */
+    public static Activation read(ConfigFields f, String field, Activation absent) {
+        String name = f.string(field, absent.hfName());
+        Activation a = named(name);
+        if (a == null) {
+            f.problem(field + " = '" + name + "' is not supported; valid: " + names());
+        }
+        return a;
+    }
+
     /** Every name peft4j reads, quoted, for messages: {@code 'gelu', 'gelu_new', ...}. */
     public static String names() {
         return "'" + String.join("', '", hfNames()) + "'";

@@ -126,12 +126,7 @@ public record DecoderConfig(
                                      String activationField, Activation defaultActivation,
                                      BiFunction<ConfigFields, Integer, RopeParameters> rope) {
         int before = f.problemCount();
-        String name = f.string(activationField, defaultActivation.hfName());
-        Activation act = Activation.named(name);
-        if (act == null) {
-            f.problem(activationField + " = '" + name + "' is not supported; valid: '"
-                    + String.join("', '", Activation.hfNames()) + "'");
-        }
+        Activation act = Activation.read(f, activationField, defaultActivation);
         return read(f, family, defaultMaxPositions, defaultHeadDim, act == null ? defaultActivation : act, rope, before);
     }
 

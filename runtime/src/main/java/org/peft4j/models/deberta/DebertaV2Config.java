@@ -126,8 +126,8 @@ public record DebertaV2Config(
         int embedding = f.integer("embedding_size", hidden);
         int maxPos = f.integer("max_position_embeddings", 512);
         int typeVocab = f.integer("type_vocab_size", 0);
-        Activation act = activation(f, "hidden_act");
-        Activation poolerAct = activation(f, "pooler_hidden_act");
+        Activation act = Activation.read(f, "hidden_act", Activation.GELU);
+        Activation poolerAct = Activation.read(f, "pooler_hidden_act", Activation.GELU);
         int conv = f.integer("conv_kernel_size", 0);
         if (conv > 0) {
             f.problem("conv_kernel_size = " + conv + " is not supported (DeBERTa-v2's convolution after the first"
@@ -158,15 +158,6 @@ public record DebertaV2Config(
                 f.bool("relative_attention", false), f.integer("max_relative_positions", -1),
                 f.integer("position_buckets", -1), terms, f.bool("share_att_key", false),
                 norms.contains("layer_norm"), poolerAct, poolerDrop, clsDrop);
-    }
-
-    private static Activation activation(ConfigFields f, String field) {
-        String name = f.string(field, "gelu");
-        Activation a = Activation.named(name);
-        if (a == null) {
-            f.problem(field + " = '" + name + "' is not supported; valid: " + Activation.names());
-        }
-        return a;
     }
 
     /** {@code pos_att_type}: a list, or 4.x's "p2c|c2p"; absent means none. */

@@ -116,8 +116,8 @@ public record ModernBertConfig(
         int heads = f.integer("num_attention_heads", null);
         int vocab = f.integer("vocab_size", null);
         int maxPos = f.integer("max_position_embeddings", 8192);
-        Activation act = activation(f, "hidden_activation");
-        Activation classifierAct = activation(f, "classifier_activation");
+        Activation act = Activation.read(f, "hidden_activation", Activation.GELU);
+        Activation classifierAct = Activation.read(f, "classifier_activation", Activation.GELU);
         String poolingName = f.string("classifier_pooling", "cls");
         ClassifierPooling pooling = ClassifierPooling.named(poolingName);
         if (pooling == null) {
@@ -140,15 +140,6 @@ public record ModernBertConfig(
                 f.bool("norm_bias", false), f.bool("attention_bias", false), f.bool("mlp_bias", false), attnDrop,
                 embDrop, mlpDrop, window, types, global, local, pooling, classifierAct,
                 f.bool("classifier_bias", false), clsDrop, initRange, f.number("initializer_cutoff_factor", 2.0));
-    }
-
-    private static Activation activation(ConfigFields f, String field) {
-        String name = f.string(field, "gelu");
-        Activation a = Activation.named(name);
-        if (a == null) {
-            f.problem(field + " = '" + name + "' is not supported; valid: " + Activation.names());
-        }
-        return a;
     }
 
     /** {@code layer_types} as written, else full attention every {@code global_attn_every_n_layers} from layer 0. */
