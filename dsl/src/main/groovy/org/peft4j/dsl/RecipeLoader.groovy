@@ -64,7 +64,8 @@ final class RecipeLoader {
             throw new RecipeException(refused.collect { "${file}: ${it}".toString() })
         }
         String defaultName = recipe.fileName.toString().replaceFirst(/\.groovy$/, '')
-        RunConfig config = script.build(defaultName)
+        // a block without targets gets the model family's, so that validation and inspect see what will run
+        RunConfig config = script.build(defaultName).withDefaultTargets()
         throwIfAny(origins, file, script.problems() + script.taskProblems() + config.problems())
         new Recipe(config, script.outputDir(), loading.params.asMap(), List.copyOf(loading.files), all, origins, file)
     }

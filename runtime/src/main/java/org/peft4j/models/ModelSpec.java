@@ -1,8 +1,12 @@
 package org.peft4j.models;
 
+import org.peft4j.models.core.ModelFamily;
+
+import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * Which pretrained model to start from and which task head to put on it.
@@ -27,6 +31,22 @@ public record ModelSpec(String source, Path path, TaskType task, List<String> la
         this(source, path, task, labels, ModelInit.PRETRAINED);
     }
 
+    /**
+     * The family of the model, read from its config.json's model_type without loading weights; empty
+     * while that cannot be told (no model named, no readable config.json, a model_type no family
+     * serves), which loading the model reports.
+     */
+    public Optional<ModelFamily<?>> family() {
+        try {
+            if (source != null) {
+                return EMBEDDED.contains(source) ? Optional.of(Registry.family(EmbeddedModels.MODEL_TYPE)) : Optional.empty();
+            }
+            return path == null ? Optional.empty() : Optional.of(Registry.familyOf(path));
+        } catch (IOException | IllegalArgumentException e) {
+            return Optional.empty();
+        }
+    }
+
     public List<String> validate() {
         List<String> p = new ArrayList<>();
         if ((source == null) == (path == null)) {
@@ -47,7 +67,8 @@ public record ModelSpec(String source, Path path, TaskType task, List<String> la
         }
         if (task == TaskType.CAUSAL_LM && source != null) {
             p.add("model.source '" + source + "' is an encoder; task causalLm(...) needs a decoder: path '<HF directory"
-                    + " of a llama, mistral, qwen2 or gpt2 model>'");
+                    + " of a " + String.join(", ", Registry.modelTypes(org.peft4j.models.core.Task.Kind.CAUSAL_LM))
+                    + " model>'");
         }
         if (init == ModelInit.RANDOM && task != TaskType.CAUSAL_LM) {
             p.add("model.init 'random' trains a decoder from scratch and needs task causalLm(...); a "

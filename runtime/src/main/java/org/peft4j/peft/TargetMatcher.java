@@ -34,6 +34,13 @@ public final class TargetMatcher {
 
     /** The paths of the linear modules that {@code spec} targets; an error lists what exists when nothing fits. */
     public static List<String> match(Map<String, Module> modules, TargetSpec spec, String block) {
+        if (spec.choosesNone()) {
+            boolean ada = block.equals("adalora");
+            throw new ConfigException(List.of(block + ".target is missing: name the modules to adapt, e.g. target 'query',"
+                    + " 'value'" + (ada ? "" : ", or use allLinear()") + "; a recipe gets its model family's defaults, a"
+                    + " config built in code gets them from withDefaultTargets(family."
+                    + (ada ? "adaLoraTargets" : "loraTargets") + "())"));
+        }
         Pattern regex = spec.regex() == null ? null : Pattern.compile(spec.regex());
         Pattern exclude = spec.excludeRegex() == null ? null : Pattern.compile(spec.excludeRegex());
         List<String> matched = new ArrayList<>();

@@ -24,6 +24,11 @@ public record TargetSpec(List<String> names, String regex, boolean allLinear, Li
         layersPattern = layersPattern == null ? List.of() : List.copyOf(layersPattern);
     }
 
+    /** Whether the spec chooses no module at all: no names, no regex, not all-linear (the model's defaults apply). */
+    public boolean choosesNone() {
+        return names.isEmpty() && regex == null && !allLinear;
+    }
+
     /** Names and/or a regex, without filters. */
     public static TargetSpec of(List<String> names, String regex) {
         return new TargetSpec(names, regex, false, List.of(), null, List.of(), List.of());

@@ -46,7 +46,7 @@ public final class FineTune {
      */
     public static Summary run(RunConfig config, RunOptions options, TrainingListener listener) {
         long start = System.nanoTime();
-        config.validated();
+        config = config.validated();
         try (RunDirectory dir = RunDirectory.open(options.outDir(), options.resume());
              RunSession s = RunSession.open(config, listener)) {
             Plan plan = s.plan();

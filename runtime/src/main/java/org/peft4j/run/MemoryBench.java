@@ -34,7 +34,7 @@ public final class MemoryBench {
             throw new IllegalArgumentException("bench needs steps >= 1 and every >= 1 (got steps = " + steps
                     + ", every = " + every + ")");
         }
-        config.validated();
+        config = config.validated();
         List<Sample> samples = new ArrayList<>();
         try (RunSession s = RunSession.open(config, TrainingListener.NONE)) {
             Plan plan = s.plan();

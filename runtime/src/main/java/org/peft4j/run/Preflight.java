@@ -56,7 +56,7 @@ public final class Preflight {
 
     /** Trains one step of {@code config}, saves, reloads and merges its adapter, and measures each. */
     public static Result run(RunConfig config, TrainingListener listener) {
-        config.validated();
+        config = config.validated();
         if (config.lora() == null && config.adalora() == null) {
             throw new ConfigException(List.of("the pre-flight checks how an adapter saves, loads and merges, but this"
                     + " recipe has no lora or adalora block: it trains every weight; run it without --preflight"));

@@ -4,6 +4,7 @@ import org.peft4j.config.ConfigException;
 import org.peft4j.data.DataConfig;
 import org.peft4j.models.ModelSpec;
 import org.peft4j.models.TaskType;
+import org.peft4j.models.core.ModelFamily;
 import org.peft4j.peft.adalora.AdaLoraConfig;
 import org.peft4j.peft.lora.LoraConfig;
 import org.peft4j.tensor.BackendConfig;
@@ -15,6 +16,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 
 /**
  * Everything a fine-tuning run needs, resolved and typed, for every task: classification, causal LM
@@ -67,6 +69,24 @@ public record RunConfig(String name, BackendConfig backend, ModelSpec model, Lor
         return task() == TaskType.CAUSAL_LM;
     }
 
+    /**
+     * This config with the model family's default targets ({@link ModelFamily#loraTargets},
+     * {@link ModelFamily#adaLoraTargets}) in an adapter block that names none, as PEFT fills an empty
+     * target_modules; unchanged when the block names its targets or the family cannot be told yet.
+     */
+    public RunConfig withDefaultTargets() {
+        boolean loraNone = lora != null && lora.targeting().choosesNone();
+        boolean adaNone = adalora != null && adalora.targeting().choosesNone();
+        Optional<ModelFamily<?>> family = (loraNone || adaNone) && model != null ? model.family() : Optional.empty();
+        if (family.isEmpty()) {
+            return this;
+        }
+        ModelFamily<?> f = family.get();
+        return new RunConfig(name, backend, model, loraNone ? lora.withDefaultTargets(f.loraTargets()) : lora, data,
+                optimizer, schedule, train, adaNone ? adalora.withDefaultTargets(f.adaLoraTargets()) : adalora,
+                causalLm, embedding);
+    }
+
     /** The model's task, or null when the model is missing. */
     public TaskType task() {
         return model == null ? null : model.task();
@@ -85,6 +105,9 @@ public record RunConfig(String name, BackendConfig backend, ModelSpec model, Lor
         }
         if (lora != null) {
             p.addAll(lora.validate());
+        }
+        if (adalora != null && adalora.targeting().choosesNone()) {
+            p.add("adalora.target is missing: name the modules to adapt, e.g. target 'query', 'value'");
         }
         String precision = backend == null ? null : HalfPrecision.problem(backend.dtype(), lora == null && adalora == null);
         if (precision != null) {
@@ -172,8 +195,10 @@ public record RunConfig(String name, BackendConfig backend, ModelSpec model, Lor
         return p;
     }
 
+    /** This config with its family's default targets ({@link #withDefaultTargets}), every problem checked. */
     public RunConfig validated() {
-        ConfigException.throwIfAny(problems());
-        return this;
+        RunConfig resolved = withDefaultTargets();
+        ConfigException.throwIfAny(resolved.problems());
+        return resolved;
     }
 }

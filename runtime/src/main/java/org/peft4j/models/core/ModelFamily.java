@@ -24,8 +24,22 @@ public interface ModelFamily<C extends ModelConfig> {
     /** The {@code model_type} values it serves. */
     List<String> modelTypes();
 
-    /** The linear layers LoRA adapts when a recipe names none (PEFT's default targets for the family). */
+    /**
+     * The modules LoRA adapts when a recipe names none: PEFT's default for the family's model types
+     * ({@code TRANSFORMERS_MODELS_TO_LORA_TARGET_MODULES_MAPPING}), or, for a family PEFT gives none,
+     * peft4j's own choice, which {@code docs/models.md} lists. Names are matched as PEFT matches
+     * {@code target_modules}: a module path or its last dotted parts.
+     */
     List<String> loraTargets();
+
+    /**
+     * The modules AdaLoRA adapts when a recipe names none: PEFT's
+     * {@code TRANSFORMERS_MODELS_TO_ADALORA_TARGET_MODULES_MAPPING}, which differs from LoRA's for some
+     * families (RoBERTa, DeBERTa-v2 add the key and every dense layer); LoRA's where it does not.
+     */
+    default List<String> adaLoraTargets() {
+        return loraTargets();
+    }
 
     /** The tasks it builds; the first is what {@code peft4j inspect} shows. */
     List<Task.Kind> tasks();

@@ -45,6 +45,12 @@ public final class DebertaV2Family implements ModelFamily<DebertaV2Config> {
         return List.of("query_proj", "value_proj");
     }
 
+    /** PEFT's AdaLoRA default for deberta-v2: every projection of the attention and every dense layer. */
+    @Override
+    public List<String> adaLoraTargets() {
+        return List.of("query_proj", "key_proj", "value_proj", "dense");
+    }
+
     @Override
     public List<Task.Kind> tasks() {
         return List.of(Task.Kind.SEQUENCE_CLASSIFICATION, Task.Kind.ENCODER);

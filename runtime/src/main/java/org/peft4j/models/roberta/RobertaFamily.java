@@ -34,6 +34,12 @@ public final class RobertaFamily implements ModelFamily<BertConfig> {
         return List.of("query", "value");
     }
 
+    /** PEFT's AdaLoRA default for roberta; PEFT has none for xlm-roberta, which shares the architecture. */
+    @Override
+    public List<String> adaLoraTargets() {
+        return List.of("query", "key", "value", "dense");
+    }
+
     @Override
     public List<Task.Kind> tasks() {
         return List.of(Task.Kind.ENCODER);

@@ -22,6 +22,7 @@ import java.util.Set;
  * the list every no_rope_layer_interval-th layer (4th by default) has none, as Transformers'
  * SmolLM3Config. With use_sliding_window and a sliding_window, the NoPE layers attend within it;
  * layer_types, when given, decides instead. Embeddings are tied unless the config says otherwise.
+ * PEFT names no default LoRA targets for smollm3; a recipe without targets gets Llama's q_proj and v_proj.
  */
 public final class SmolLm3Family extends DecoderFamily {
 

@@ -65,7 +65,8 @@ import java.util.regex.PatternSyntaxException;
  * @param totalSteps    T, optimizer steps of the run; 0 = take the run's step count later ({@link #withTotalSteps})
  * @param alpha         scaling numerator: the update is scaled by α / ranknum (PEFT {@code lora_alpha})
  * @param dropout       dropout on the adapter's input
- * @param targets       module names (whole path or dotted suffix), as for LoRA
+ * @param targets       module names (whole path or dotted suffix), as for LoRA; none (and no regex): the model
+ *                      family's defaults, filled in by {@link #withDefaultTargets} before the adapter is made
  * @param targetRegex   alternatively a regex over the whole module path (null when unused)
  * @param modulesToSave modules trained in full and saved with the adapter
  * @param orthRegKind   which penalty R is used
@@ -127,6 +128,16 @@ public record AdaLoraConfig(int initR, int targetR, int tinit, int tfinal, int d
     public AdaLoraConfig withTotalSteps(int steps) {
         return new AdaLoraConfig(initR, targetR, tinit, tfinal, deltaT, beta1, beta2, orthReg, steps, alpha, dropout,
                 targets, targetRegex, modulesToSave, orthRegKind, lambdaLrRatio);
+    }
+
+    /**
+     * This configuration, or, when it names no targets, the same with {@code defaults}: the model
+     * family's AdaLoRA default targets, as PEFT fills an empty target_modules.
+     */
+    public AdaLoraConfig withDefaultTargets(List<String> defaults) {
+        return targeting().choosesNone() ? new AdaLoraConfig(initR, targetR, tinit, tfinal, deltaT, beta1, beta2,
+                orthReg, totalSteps, alpha, dropout, defaults, targetRegex, modulesToSave, orthRegKind, lambdaLrRatio)
+                : this;
     }
 
     /** Whether a phase is still {@link #AUTO} (T not known yet). */
@@ -195,9 +206,6 @@ public record AdaLoraConfig(int initR, int targetR, int tinit, int tfinal, int d
         }
         if (!(dropout >= 0 && dropout < 1)) {
             p.add("adalora.dropout = " + dropout + " must be in [0, 1) (typical: 0.05–0.1)");
-        }
-        if (targets.isEmpty() && targetRegex == null) {
-            p.add("adalora.targets is empty: name the modules to adapt, e.g. target 'query', 'value'");
         }
         if (targetRegex != null) {
             try {

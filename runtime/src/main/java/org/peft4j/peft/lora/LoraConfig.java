@@ -78,6 +78,14 @@ public record LoraConfig(int r, double alpha, double dropout, List<String> targe
         return new LoraConfigBuilder(this);
     }
 
+    /**
+     * This configuration, or, when it names no targets (no names, regex or allLinear), the same with
+     * {@code defaults}: the model family's default targets, as PEFT fills an empty target_modules.
+     */
+    public LoraConfig withDefaultTargets(List<String> defaults) {
+        return targeting().choosesNone() ? toBuilder().targets(defaults).build() : this;
+    }
+
     @Override
     public PeftType peftType() {
         return PeftType.LORA;

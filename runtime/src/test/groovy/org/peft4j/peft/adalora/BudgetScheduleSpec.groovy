@@ -69,7 +69,7 @@ class BudgetScheduleSpec extends Specification {
 
     def "every config problem is reported together, each with field, value and fix"() {
         when:
-        AdaLoraConfig.builder().initR(4).targetR(6).beta1(1.0).deltaT(0).targets([]).build()
+        AdaLoraConfig.builder().initR(4).targetR(6).beta1(1.0).deltaT(0).targetRegex('(').build()
 
         then:
         def e = thrown(ConfigException)
@@ -77,7 +77,29 @@ class BudgetScheduleSpec extends Specification {
         e.problems().any { it.startsWith('adalora.targetR = 6 must be in [1, initR = 4]') }
         e.problems().any { it.startsWith('adalora.beta1 = 1.0 must be in (0, 1)') }
         e.problems().any { it.startsWith('adalora.deltaT = 0 must be >= 1') }
-        e.problems().any { it.startsWith('adalora.targets is empty') }
+        e.problems().any { it.startsWith("adalora.targetRegex '(' does not compile") }
+    }
+
+    def "a config without targets takes the defaults it is given; one that names targets keeps them"() {
+        given:
+        def none = AdaLoraConfig.builder().build()
+        def named = AdaLoraConfig.builder().targets(['fc1']).build()
+
+        expect:
+        none.withDefaultTargets(['query', 'key', 'value', 'dense']).targets() == ['query', 'key', 'value', 'dense']
+        named.withDefaultTargets(['query']).targets() == ['fc1']
+        none.withDefaultTargets(['query']).initR() == none.initR()
+    }
+
+    def "injecting a config that names no targets says what to write"() {
+        when:
+        org.peft4j.peft.TargetMatcher.match([:], AdaLoraConfig.builder().build().targeting(), 'adalora')
+
+        then:
+        def e = thrown(ConfigException)
+        e.problems() == ["adalora.target is missing: name the modules to adapt, e.g. target 'query', 'value'; a recipe"
+                                 + " gets its model family's defaults, a config built in code gets them from"
+                                 + " withDefaultTargets(family.adaLoraTargets())"]
     }
 
     def "totalSteps 0 is resolved from the run and validated then"() {
