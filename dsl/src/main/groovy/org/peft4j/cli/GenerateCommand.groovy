@@ -14,10 +14,11 @@ import picocli.CommandLine.Spec
 import java.nio.file.Path
 import java.util.concurrent.Callable
 
-/** Continues a prompt with a Llama-family or GPT-2 model, its adapter optional. */
+/** Continues a prompt with a causal LM of any decoder family the Registry loads, its adapter optional. */
 @Command(name = 'generate', mixinStandardHelpOptions = true, versionProvider = Main.Version,
-        description = ['Continue a prompt with a causal language model (llama, mistral, qwen2 or gpt2 by config.json\'s model_type)',
-                'and print the new text; the token count, tokens/s and the time to the first token go to stderr.',
+        description = ['Continue a prompt with a causal language model (config.json\'s model_type: ${sys:peft4j.help.decoder-model-types})',
+                'and print the new text, special tokens left out; the token count, tokens/s and the time to the first token',
+                'go to stderr.',
                 'Greedy unless --temperature > 0.',
                 'Decoding stops at --max-new-tokens, at a --stop string (cut from the text) or at config.json\'s eos_token_id.',
                 'With --adapter the adapter runs beside each layer; --merge folds it into the weights first (W + ΔW),',

@@ -11,7 +11,7 @@ import org.peft4j.peft.files.PeftAdapters
 
 import java.nio.file.Path
 
-/** generate's and perplexity's model: a Llama-family or GPT-2 directory, its tokenizer, and an optional adapter. */
+/** generate's and perplexity's model: a decoder's Hugging Face directory, its tokenizer, and an optional adapter. */
 final class LanguageModels {
 
     private LanguageModels() {

@@ -3,6 +3,8 @@ package org.peft4j.cli
 import org.peft4j.config.ConfigException
 import org.peft4j.data.DataFileException
 import org.peft4j.dsl.RecipeException
+import org.peft4j.models.Registry
+import org.peft4j.models.core.Task
 import picocli.CommandLine
 import picocli.CommandLine.Command
 import picocli.CommandLine.Model.CommandSpec
@@ -41,8 +43,13 @@ class Main implements Runnable {
         System.exit(commandLine().execute(args))
     }
 
+    /** The system property help texts read the decoder model types from, as {@code ${sys:peft4j.help.decoder-model-types}}. */
+    static final String DECODER_TYPES = 'peft4j.help.decoder-model-types'
+
     /** The command line with peft4j's error handling; tests call {@code execute} on it. */
     static CommandLine commandLine() {
+        // help names the families the Registry serves; picocli reads annotation text, so the list goes through a property
+        System.setProperty(DECODER_TYPES, Registry.modelTypes(Task.Kind.CAUSAL_LM).join(', '))
         CommandLine cl = new CommandLine(new Main())
         // examples are whole command lines; at picocli's 80 columns they break mid-command. A terminal's own width wins.
         cl.usageHelpWidth = 120

@@ -29,7 +29,7 @@ import java.util.concurrent.Callable
                 '', 'Exit codes: 0 scored, 1 scoring failed, 2 a usage or input mistake (missing file, bad line, unsupported model).'])
 class PerplexityCommand implements Callable<Integer> {
 
-    @Option(names = '--model', required = true, paramLabel = 'DIR', description = 'a Hugging Face decoder directory (llama, mistral, qwen2 or gpt2)')
+    @Option(names = '--model', required = true, paramLabel = 'DIR', description = 'a Hugging Face decoder directory (${sys:peft4j.help.decoder-model-types})')
     Path model
 
     @Option(names = '--adapter', paramLabel = 'DIR', description = 'a PEFT LoRA or AdaLoRA adapter directory to apply to the model')

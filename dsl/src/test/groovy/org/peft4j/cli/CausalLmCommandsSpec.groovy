@@ -43,7 +43,7 @@ class CausalLmCommandsSpec extends Specification {
                     seq << (int) logits.get(0, seq.size() - 1).argMax().getLong()
                 }
             }
-            return tok.decode(seq.drop(start) as int[])
+            return tok.decodeText(seq.drop(start) as int[])
         } finally {
             tok.close()
         }

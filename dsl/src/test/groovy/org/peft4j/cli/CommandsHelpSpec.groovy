@@ -1,5 +1,7 @@
 package org.peft4j.cli
 
+import org.peft4j.models.Registry
+import org.peft4j.models.core.Task
 import spock.lang.Specification
 import spock.lang.TempDir
 
@@ -28,6 +30,19 @@ class CommandsHelpSpec extends Specification {
         'predict'     | 'peft4j predict --model merged --input mail.jsonl --out predictions.jsonl'
         'bench'       | 'peft4j bench --batch 8 --seq 64 --threads 2 --json bench-results.json'
         'import-onnx' | 'peft4j import-onnx --embedded minilm'
+    }
+
+    def "#command --help names every decoder model_type the Registry serves, in one line"() {
+        when:
+        String help = Cli.run(command, '--help').out.toString().replaceAll(/\s+/, ' ')
+
+        then:
+        help.contains(Registry.modelTypes(Task.Kind.CAUSAL_LM).join(', '))
+        help.contains('gemma3_text, smollm3')
+        !help.contains('${sys:')
+
+        where:
+        command << ['generate', 'perplexity', 'merge']
     }
 
     def "the top-level help lists the new commands"() {

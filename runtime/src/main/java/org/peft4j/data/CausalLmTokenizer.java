@@ -67,11 +67,23 @@ public final class CausalLmTokenizer implements AutoCloseable {
 
     /** The text of ids, special tokens included (so a stop string can be one). */
     public String decode(int[] ids) {
+        return tokenizer.decode(longs(ids), false);
+    }
+
+    /**
+     * The text of ids as a reader sees it: special tokens ({@code <s>}, {@code <unk>}, {@code <|im_end|>},
+     * every added token marked special) left out, as Transformers' {@code decode(ids, skip_special_tokens=True)}.
+     */
+    public String decodeText(int[] ids) {
+        return tokenizer.decode(longs(ids), true);
+    }
+
+    private static long[] longs(int[] ids) {
         long[] longs = new long[ids.length];
         for (int i = 0; i < ids.length; i++) {
             longs[i] = ids[i];
         }
-        return tokenizer.decode(longs, false);
+        return longs;
     }
 
     /** The id of an added (special) token such as {@code <|im_end|>}, or -1 when the file has none. */

@@ -52,7 +52,7 @@ public final class MergedDecoder {
     }
 
     /**
-     * The offline merge of a decoder ({@code peft4j merge} on a Llama-family or GPT-2 directory):
+     * The offline merge of a decoder ({@code peft4j merge} on the directory of any decoder family):
      * loads base and adapter, and writes the merged directory. Nothing is written when the adapter
      * does not fit or {@code outDir} holds something.
      */

@@ -4,7 +4,8 @@ package org.peft4j.generate;
  * The result of one generation.
  *
  * @param ids        the new token ids (a stop token not included)
- * @param text       their text, cut before a stop string; null when generating ids without a tokenizer
+ * @param text       their text with special tokens left out (Transformers' skip_special_tokens=True), cut before a
+ *                   stop string; null when generating ids without a tokenizer
  * @param stopReason why it ended
  * @param seconds    wall time of the decoding loop
  * @param firstTokenSeconds wall time until the first new token was chosen: reading the prompt and

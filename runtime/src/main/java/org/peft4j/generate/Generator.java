@@ -79,10 +79,8 @@ public final class Generator {
                 all[length++] = next;
                 produced++;
                 if (tokenizer != null && !config.stopStrings().isEmpty()) {
-                    String sofar = tokenizer.decode(Arrays.copyOfRange(all, prompt.length, length));
-                    int cut = firstStop(sofar, config);
-                    if (cut >= 0) {
-                        text = sofar.substring(0, cut);
+                    text = beforeStop(tokenizer, Arrays.copyOfRange(all, prompt.length, length), config);
+                    if (text != null) {
                         reason = Generation.StopReason.STOP_STRING;
                         break;
                     }
@@ -92,9 +90,41 @@ public final class Generator {
         double seconds = (System.nanoTime() - start) / 1e9;
         int[] newIds = Arrays.copyOfRange(all, prompt.length, length);
         if (tokenizer != null && text == null) {
-            text = tokenizer.decode(newIds);
+            text = tokenizer.decodeText(newIds);
         }
         return new Generation(newIds, text, reason, seconds, firstToken < 0 ? 0 : (firstToken - start) / 1e9);
+    }
+
+    /**
+     * The new text before the first stop string, or null when there is none yet. A stop string is looked
+     * for in the text as shown and, so that a special token such as {@code <|im_end|>} can be one, in the
+     * text with special tokens.
+     */
+    private static String beforeStop(CausalLmTokenizer tokenizer, int[] ids, GenerationConfig config) {
+        String shown = tokenizer.decodeText(ids);
+        int cut = firstStop(shown, config);
+        if (cut >= 0) {
+            return shown.substring(0, cut);
+        }
+        String withSpecials = tokenizer.decode(ids);
+        cut = firstStop(withSpecials, config);
+        return cut < 0 ? null : textBefore(tokenizer, ids, withSpecials, cut);
+    }
+
+    /**
+     * The reader's text ({@link CausalLmTokenizer#decodeText}, special tokens left out) of the new tokens
+     * before a stop string that starts at {@code cut} of {@code withSpecials}, their decoding with special
+     * tokens: the longest run of whole tokens that ends before the stop, then what the token holding the
+     * stop's start writes before it.
+     */
+    static String textBefore(CausalLmTokenizer tokenizer, int[] ids, String withSpecials, int cut) {
+        int whole = ids.length;
+        String head = withSpecials;
+        while (whole > 0 && (head.length() > cut || !withSpecials.startsWith(head))) {
+            whole--;
+            head = tokenizer.decode(Arrays.copyOf(ids, whole));
+        }
+        return tokenizer.decodeText(Arrays.copyOf(ids, whole)) + withSpecials.substring(head.length(), cut);
     }
 
     private static int firstStop(String text, GenerationConfig config) {

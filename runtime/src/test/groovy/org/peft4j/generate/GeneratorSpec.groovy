@@ -120,6 +120,23 @@ class GeneratorSpec extends Specification {
         g.stopReason() == Generation.StopReason.STOP_STRING
     }
 
+    def "the text leaves out the special tokens among the new ids; a stop string is found with them and cut"() {
+        given: "ids that hold <unk> and <|endoftext|> around the characters"
+        def gen = new Generator(lm, m)
+        int[] ids = [CharTokenizer.vocab()['a'], 1, CharTokenizer.vocab()['b'], 4, CharTokenizer.vocab()['c']]
+
+        expect:
+        tokenizer.decode(ids) == 'a<unk>b<|endoftext|>c'
+        tokenizer.decodeText(ids) == 'abc'
+        Generator.textBefore(tokenizer, ids, tokenizer.decode(ids), 'a<unk>b'.length()) == 'ab'
+        Generator.textBefore(tokenizer, ids, tokenizer.decode(ids), 'a<unk>b<|endof'.length()) == 'ab<|endof'
+        Generator.textBefore(tokenizer, ids, tokenizer.decode(ids), 1) == 'a'
+        Generator.textBefore(tokenizer, ids, tokenizer.decode(ids), 0) == ''
+
+        and: "what generate returns"
+        gen.generate('<|im_start|>user\nhi', tokenizer, GenerationConfig.greedy(12)).with { it.text() == tokenizer.decodeText(it.ids()) }
+    }
+
     def "a model with a fresh LoRA adapter (B = 0) generates what the base model generates"() {
         given:
         def base = TinyLlama.load(tmp.resolve('lora-base'), 32)
