@@ -1,11 +1,21 @@
 package org.peft4j.models.core;
 
+import org.peft4j.config.ConfigException;
+
 import java.util.List;
 
 /** Range checks of config.json fields, each adding a message that names the field, its value and the range. */
 public final class ConfigChecks {
 
     private ConfigChecks() {
+    }
+
+    /**
+     * Throws one {@link ConfigException} listing {@code problems}, if there are any: a family's typed
+     * config validates its values with it, as the families build only on models.core.
+     */
+    public static void throwIfAny(List<String> problems) {
+        ConfigException.throwIfAny(problems);
     }
 
     /** {@code value} must be &gt; 0. */

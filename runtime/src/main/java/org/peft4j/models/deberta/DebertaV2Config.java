@@ -1,7 +1,6 @@
 package org.peft4j.models.deberta;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import org.peft4j.config.ConfigException;
 import org.peft4j.models.core.Activation;
 import org.peft4j.models.core.CommonFields;
 import org.peft4j.models.core.ConfigChecks;
@@ -80,7 +79,7 @@ public record DebertaV2Config(
         if (common == null || hiddenAct == null || poolerHiddenAct == null) {
             p.add("common and the activations must be given");
         }
-        ConfigException.throwIfAny(p);
+        ConfigChecks.throwIfAny(p);
     }
 
     /** nh · d, the width of the attention's projections. */

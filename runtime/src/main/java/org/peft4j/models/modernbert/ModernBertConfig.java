@@ -2,7 +2,6 @@ package org.peft4j.models.modernbert;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
-import org.peft4j.config.ConfigException;
 import org.peft4j.models.core.Activation;
 import org.peft4j.models.core.CommonFields;
 import org.peft4j.models.core.ConfigChecks;
@@ -86,7 +85,7 @@ public record ModernBertConfig(
                 || globalRope == null || localRope == null) {
             p.add("common, the activations, the pooling and both rotary parameters must be given");
         }
-        ConfigException.throwIfAny(p);
+        ConfigChecks.throwIfAny(p);
     }
 
     /** hs, the width of one head. */
