@@ -49,7 +49,10 @@ class LoraContext extends Context {
         mark('dropout')
     }
 
-    /** Module names, matched against the last dotted parts of a module path. */
+    /**
+     * Module names, matched against the last dotted parts of a module path. Without a target the block
+     * adapts the model family's default targets (PEFT's for the model_type; docs/models.md lists them).
+     */
     @Option
     void target(String... names) {
         targets = names.toList()
