@@ -12,7 +12,7 @@ adalora {
     initR 12
     targetR 8
     // the schedule is left to the run: over its steps T, 10 % warm-up, 20 allocations, the last 20 % with a fixed mask
-    // (tinit, tfinal, deltaT); orthReg 0 and lambdaLrRatio 64 are the defaults (README, AdaLoRA)
+    // (tinit, tfinal, deltaT); orthReg 0 and lambdaLrRatio 64 are the defaults (docs/adapters.md, AdaLoRA)
     beta1 0.85
     beta2 0.85
     totalSteps 0          // 0: the run's own optimizer steps

@@ -1,7 +1,7 @@
 // Trains a small Llama (4 layers, hidden 192, 1.8M parameters, one token per character) from scratch on
 // SpamAssassin mail, then lets it write. No adapter block: every weight trains. The model folder holds only
 // config.json and a character-level tokenizer.json (see data/mail/README.md); init 'random' draws the weights.
-// 200 steps of 16 blocks of 128 characters (410k characters); measured figures are in the README. It saves a
+// 200 steps of 16 blocks of 128 characters (410k characters); measured figures are in docs/decoders.md. It saves a
 // loadable model in <run>/model, which mail-llama-lora starts from.
 recipe 'mail-llama-scratch'
 

@@ -1,5 +1,5 @@
 // The real use: LoRA on your own copy of an instruction-tuned decoder with a chat dataset. Get the model first
-// (about 1 GB; see the README's "Decoder models"):
+// (about 1 GB; see docs/decoders.md):
 //   huggingface-cli download Qwen/Qwen2.5-0.5B-Instruct --local-dir models/Qwen2.5-0.5B-Instruct
 // then run from the repository root: ./peft4j run recipes/decoder/qwen-chat-lora.groovy
 // Another folder: --set model.path=/path/to/Llama-3.2-1B-Instruct (Llama 3's template is recognised the same way).
