@@ -105,7 +105,9 @@ class BenchCommand implements Callable<Integer> {
         if (warmup < 0) wrong << "--warmup must be at least 0, got ${warmup}".toString()
         if (threads != null && threads < 1) wrong << "--threads must be at least 1, got ${threads}".toString()
         List<String> known = Benchmark.TRAINING + Benchmark.INFERENCE
-        cases.findAll { !(it in known) }.each { wrong << "--cases: no case '${it}'; valid: ${known.join(', ')}".toString() }
+        cases.findAll { !Benchmark.isCase(it) }.each {
+            wrong << "--cases: no case '${it}'; valid: ${known.join(', ')}, each also with ${Benchmark.BF16} (bfloat16 products)".toString()
+        }
         if (memorySteps < 1) wrong << "--memory-steps must be at least 1, got ${memorySteps}".toString()
         if (reference != null && !Files.isRegularFile(reference)) wrong << "--reference: no file ${reference}".toString()
         [steps: steps, every: every].each { k, v -> if (v < 1) wrong << "--${k} must be at least 1, got ${v}".toString() }
@@ -128,12 +130,12 @@ class BenchCommand implements Callable<Integer> {
         try {
             Benchmark bench = new Benchmark(workload, options, log)
             double peak = bench.gemmPeak()
-            List<Benchmark.Case> measured = bench.timeAll(Benchmark.TRAINING.findAll { it in cases },
-                    Benchmark.INFERENCE.findAll { it in cases })
+            List<Benchmark.Case> measured = bench.timeAll(cases.findAll { Benchmark.TRAINING.contains(it - Benchmark.BF16) },
+                    cases.findAll { Benchmark.INFERENCE.contains(it - Benchmark.BF16) })
             Map<String, MemoryProbe> memory = [:]
             if (!skipMemory) {
                 log.println("peak memory, each case in a fresh JVM (${MemoryProbe.HEAP})")
-                for (String c : (Benchmark.TRAINING + Benchmark.INFERENCE).findAll { it in cases }) {
+                for (String c : cases) {
                     MemoryProbe m = MemoryProbe.measure(workloadSpec, batch, seq, r, c, memorySteps, threads)
                     log.printf("  %-22s peak %6.0f MB, %6.0f MB above the started engine%n", c, m.peakRssBytes() / 1e6,
                             m.tensorPeakBytes() / 1e6)

@@ -59,6 +59,7 @@ final class DjlBackend implements Backend {
         }
         Device device = resolveDevice(engine, config.device());
         DataType dtype = resolveDtype(config.dtype());
+        ComputePrecision.use(resolvePrecision(config.dtype(), device));
         if (instance != null && instance.device.equals(device) && instance.dtype == dtype) {
             return instance;
         }
@@ -101,13 +102,36 @@ final class DjlBackend implements Backend {
             return named;
         }
         switch (name.trim().toLowerCase()) {
-            case "bfloat16": case "bf16":
-                // DJL 0.36 + libtorch 2.7.1 ends the JVM on any bf16 array; refuse before that happens.
-                throw new IllegalArgumentException("dtype 'bfloat16' is not supported by this engine build"
-                        + " (it aborts the process); use dtype 'float32' (or 'float16' on a GPU)");
+            case "bfloat16": case "bf16": case "auto":
+                // DJL 0.36 ends the JVM on any bf16 array: weights stay float32, the products run in bf16 (see below)
+                return DataType.FLOAT32;
             default:
-                throw new IllegalArgumentException("unknown dtype '" + name + "'; valid: float32, float16");
+                throw new IllegalArgumentException("unknown dtype '" + name + "'; valid: float32, float16, bfloat16, auto");
         }
+    }
+
+    /**
+     * "bfloat16": float32 weights, bfloat16 products through the fused kernels (refused, with the reason,
+     * where they cannot load); "auto": the same where the CPU multiplies bfloat16 natively, else float32.
+     */
+    private static ComputePrecision resolvePrecision(String dtype, Device device) {
+        String n = dtype == null ? "float32" : dtype.trim().toLowerCase();
+        if (!n.equals("bfloat16") && !n.equals("bf16") && !n.equals("auto")) {
+            return ComputePrecision.FLOAT32;
+        }
+        if (device.isGpu()) {
+            if (n.equals("auto")) {
+                return ComputePrecision.FLOAT32;
+            }
+            throw new IllegalArgumentException("dtype '" + dtype + "' is implemented for the CPU; on " + device
+                    + " use dtype 'float16' or 'float32'");
+        }
+        String why = ComputePrecision.bfloat16Unavailable();
+        if (why != null && !n.equals("auto")) {
+            throw new IllegalArgumentException("dtype '" + dtype + "' needs the fused kernels, which did not load ("
+                    + why + "); use dtype 'float32'");
+        }
+        return ComputePrecision.resolve(n);
     }
 
     @Override
@@ -128,6 +152,7 @@ final class DjlBackend implements Backend {
     @Override
     public void seed(long seed) {
         JniUtils.setSeed(seed);
+        DropoutMasks.seed(seed);
     }
 
     @Override
@@ -147,7 +172,9 @@ final class DjlBackend implements Backend {
 
     @Override
     public String describe() {
-        return engineVersion() + " on " + device + ", " + dtype + ", " + threads() + " threads";
+        return engineVersion() + " on " + device + ", " + dtype
+                + (ComputePrecision.current() == ComputePrecision.BFLOAT16 ? " weights with bfloat16 products" : "")
+                + ", " + threads() + " threads";
     }
 
     @Override

@@ -27,6 +27,9 @@ public final class Functional {
      * @param bias [out], or null
      */
     public static NDArray linear(NDArray x, NDArray weight, NDArray bias) {
+        if (ComputePrecision.current() == ComputePrecision.BFLOAT16 && Bf16Kernels.takesLinear(x, weight)) {
+            return Bf16Kernels.linear(x, weight, bias);
+        }
         return ai.djl.nn.core.Linear.linear(x, weight, bias).singletonOrThrow();
     }
 
@@ -71,14 +74,32 @@ public final class Functional {
             return ai.djl.nn.norm.Dropout.dropout(x, p, true).singletonOrThrow();
         }
         NDArray keep;
-        DataType uniform = x.getDataType() == DataType.FLOAT64 ? DataType.FLOAT64 : DataType.FLOAT32;
-        try (NDArray u = x.getManager().randomUniform(0f, 1f, x.getShape(), uniform, x.getDevice())) {
-            keep = u.gte(p);
+        if (javaMasks() && x.size() < Integer.MAX_VALUE - 8) {
+            keep = DropoutMasks.keep(x.getManager(), x.getShape(), p);
+        } else {
+            DataType uniform = x.getDataType() == DataType.FLOAT64 ? DataType.FLOAT64 : DataType.FLOAT32;
+            try (NDArray u = x.getManager().randomUniform(0f, 1f, x.getShape(), uniform, x.getDevice())) {
+                keep = u.gte(p);
+            }
         }
         try (keep) {
             // x·keep saves only the boolean mask for backward; the in-place scaling saves only its 0-d factor
             return Scalars.muli(x.mul(keep), 1.0 / (1.0 - p));
         }
+    }
+
+    /**
+     * Whether keep-masks come from {@link DropoutMasks} (with bfloat16 products, or
+     * {@code -Dpeft4j.dropout=java}) rather than the engine's uniform draw ({@code -Dpeft4j.dropout=uniform}).
+     * A float32 run keeps the engine's draw, so its random stream, and every figure seeded from it, stays
+     * what it was.
+     */
+    private static boolean javaMasks() {
+        String mode = System.getProperty("peft4j.dropout", "");
+        if (mode.equals("java")) {
+            return TorchBridge.available();
+        }
+        return !mode.equals("uniform") && ComputePrecision.current() == ComputePrecision.BFLOAT16;
     }
 
     /** GELU with the exact erf (Hendrycks &amp; Gimpel 2016): x Φ(x). */
@@ -122,6 +143,9 @@ public final class Functional {
      */
     public static NDArray scaledDotProductAttention(NDArray q, NDArray k, NDArray v, NDArray mask, double scale,
                                                     float dropoutP) {
+        if (ComputePrecision.current() == ComputePrecision.BFLOAT16 && Bf16Kernels.takesAttention(q, mask)) {
+            return Bf16Kernels.attention(q, k, v, mask, scale, dropoutP);
+        }
         NDArray scores = Scalars.mul(q, scale).matMul(k.transpose(0, 1, 3, 2));       // (B, nh, T, S)
         if (mask != null) {
             // in place when the dtypes agree: the product's backward needs q and k, not its output
