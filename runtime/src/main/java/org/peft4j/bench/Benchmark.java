@@ -355,8 +355,13 @@ public final class Benchmark {
 
     /** The fp32 GEMM ceiling: the better of n = 1024 and n = 2048. */
     public double gemmPeak() {
-        log.println("GEMM peak (fp32, this engine)");
-        double peak = Math.max(GemmPeak.gflops(manager, 1024, 10), GemmPeak.gflops(manager, 2048, 5));
+        return gemmPeak(ComputePrecision.FLOAT32);
+    }
+
+    /** The GEMM ceiling in {@code precision}: the better of n = 1024 and n = 2048. */
+    public double gemmPeak(ComputePrecision precision) {
+        log.printf("GEMM peak (%s, this engine)%n", precision.name().toLowerCase());
+        double peak = Math.max(GemmPeak.gflops(manager, 1024, 10, precision), GemmPeak.gflops(manager, 2048, 5, precision));
         log.printf("  %.0f GFLOP/s%n", peak);
         return peak;
     }

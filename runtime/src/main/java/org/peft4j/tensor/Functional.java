@@ -143,7 +143,8 @@ public final class Functional {
      */
     public static NDArray scaledDotProductAttention(NDArray q, NDArray k, NDArray v, NDArray mask, double scale,
                                                     float dropoutP) {
-        if (ComputePrecision.current() == ComputePrecision.BFLOAT16 && Bf16Kernels.takesAttention(q, mask)) {
+        if (ComputePrecision.current() == ComputePrecision.BFLOAT16 && Bf16Kernels.takesAttention(q, mask)
+                && !"float32".equals(System.getProperty("peft4j.attention"))) {
             return Bf16Kernels.attention(q, k, v, mask, scale, dropoutP);
         }
         NDArray scores = Scalars.mul(q, scale).matMul(k.transpose(0, 1, 3, 2));       // (B, nh, T, S)

@@ -7,15 +7,13 @@ query/value with the classifier in `modules_to_save`, `torch.optim.AdamW`, gradi
 Each mode is timed in fp32 eager and under `torch.autocast("cpu", dtype=torch.bfloat16)`; the anchor
 for a ratio is the faster of the two.
 
-A developer tool, never a test dependency. Run it with the reference environment's Python, in the
-environment the `peft4j` launcher gives itself (OpenMP threads sleep at barriers; glibc keeps
-activation-sized blocks), so that both sides run alike:
+A developer tool, never a test dependency: `peft4j bench --anchor PYTHON` copies it out of the runtime jar
+and runs it with PYTHON (an interpreter with torch, transformers and peft) before each of its --pairs
+rounds, in the environment the `peft4j` launcher gives itself (OpenMP threads sleep at barriers; glibc
+keeps activation-sized blocks), so that both sides run alike. By hand:
 
-    env OMP_WAIT_POLICY=PASSIVE MALLOC_MMAP_THRESHOLD_=33554432 MALLOC_TRIM_THRESHOLD_=4294967296 \\
-        MALLOC_TOP_PAD_=268435456 python bench/pytorch_anchor.py --threads 2 --json anchor.json
+    python pytorch_anchor.py --threads 2 --modes lora,adalora --json anchor.json
     ./peft4j bench --threads 2 --reference anchor.json
-
-`peft4j bench --anchor PYTHON` runs this script itself, interleaved with its own cases.
 """
 import argparse
 import json
