@@ -49,23 +49,18 @@ public enum ComputePrecision {
     }
 
     /**
-     * What a recipe's {@code precision} name means: "float32"/"fp32", "bfloat16"/"bf16", or "auto":
-     * bfloat16 where the CPU multiplies bfloat16 natively (AVX512-BF16 or AMX-BF16) and the fused
-     * kernels load, else float32 (emulated bfloat16 products are slower than float32 ones).
+     * What a dtype name means for the products on this CPU: "float32"/"fp32", "bfloat16"/"bf16" (float32
+     * where the bfloat16 kernels cannot load), or "auto": bfloat16 where the CPU multiplies bfloat16
+     * natively (AVX512-BF16 or AMX-BF16) and the kernels load, else float32 (emulated bfloat16 products
+     * are slower than float32 ones). Any other name is refused.
      */
     public static ComputePrecision resolve(String name) {
         String n = name == null ? "float32" : name.trim().toLowerCase();
-        switch (n) {
-            case "float32": case "fp32": case "f32":
-                return FLOAT32;
-            case "bfloat16": case "bf16":
-                return BFLOAT16;
-            case "auto":
-                return nativeBfloat16() && bfloat16Unavailable() == null ? BFLOAT16 : FLOAT32;
-            default:
-                throw new IllegalArgumentException("unknown precision '" + name
-                        + "'; valid: float32 (fp32), bfloat16 (bf16), auto");
+        if (!Set.of("float32", "fp32", "f32", "bfloat16", "bf16", "auto").contains(n)) {
+            throw new IllegalArgumentException("unknown precision '" + name
+                    + "'; valid: float32 (fp32), bfloat16 (bf16), auto");
         }
+        return PrecisionChoice.of(n, false, cpuFlags(), bfloat16Unavailable()).precision();
     }
 
     /** Null when bfloat16 compute can run here, else why not. */

@@ -17,7 +17,11 @@ import ai.djl.training.GradientCollector;
  */
 final class DjlBackend implements Backend {
 
+    private static final System.Logger LOG = System.getLogger(DjlBackend.class.getName());
+
     private static volatile DjlBackend instance;
+    /** Why the products' precision differs from the configured dtype, or null. */
+    private static volatile String precisionNote;
 
     private final Device device;
     private final DataType dtype;
@@ -111,27 +115,22 @@ final class DjlBackend implements Backend {
     }
 
     /**
-     * "bfloat16": float32 weights, bfloat16 products through the fused kernels (refused, with the reason,
-     * where they cannot load); "auto": the same where the CPU multiplies bfloat16 natively, else float32.
+     * The products' precision for a dtype name ({@link PrecisionChoice}); a fallback or an emulated
+     * bfloat16 is logged and shown by {@link #describe()}.
      */
     private static ComputePrecision resolvePrecision(String dtype, Device device) {
-        String n = dtype == null ? "float32" : dtype.trim().toLowerCase();
-        if (!n.equals("bfloat16") && !n.equals("bf16") && !n.equals("auto")) {
-            return ComputePrecision.FLOAT32;
+        PrecisionChoice choice = PrecisionChoice.of(dtype, device.isGpu(), ComputePrecision.cpuFlags(),
+                wantsBfloat16(dtype) ? ComputePrecision.bfloat16Unavailable() : null);
+        precisionNote = choice.note();
+        if (choice.note() != null) {
+            LOG.log(System.Logger.Level.WARNING, choice.note());
         }
-        if (device.isGpu()) {
-            if (n.equals("auto")) {
-                return ComputePrecision.FLOAT32;
-            }
-            throw new IllegalArgumentException("dtype '" + dtype + "' is implemented for the CPU; on " + device
-                    + " use dtype 'float16' or 'float32'");
-        }
-        String why = ComputePrecision.bfloat16Unavailable();
-        if (why != null && !n.equals("auto")) {
-            throw new IllegalArgumentException("dtype '" + dtype + "' needs the fused kernels, which did not load ("
-                    + why + "); use dtype 'float32'");
-        }
-        return ComputePrecision.resolve(n);
+        return choice.precision();
+    }
+
+    private static boolean wantsBfloat16(String dtype) {
+        String n = dtype == null ? "" : dtype.trim().toLowerCase();
+        return n.equals("bfloat16") || n.equals("bf16") || n.equals("auto");
     }
 
     @Override
@@ -174,7 +173,7 @@ final class DjlBackend implements Backend {
     public String describe() {
         return engineVersion() + " on " + device + ", " + dtype
                 + (ComputePrecision.current() == ComputePrecision.BFLOAT16 ? " weights with bfloat16 products" : "")
-                + ", " + threads() + " threads";
+                + ", " + threads() + " threads" + (precisionNote == null ? "" : " (" + precisionNote + ")");
     }
 
     @Override

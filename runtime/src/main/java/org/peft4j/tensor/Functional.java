@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.SparseFormat;
 import ai.djl.nn.Activation;
+import org.bytedeco.pytorch.global.torch.ScalarType;
 
 /**
  * The engine's neural-network operations, as functions of arrays: what {@code torch.nn.functional}
@@ -14,6 +15,12 @@ public final class Functional {
 
     /** {@code -Dpeft4j.dropout=engine} uses libtorch's dropout on the CPU too (for A/B measurement). */
     static volatile boolean engineDropoutOnCpu = "engine".equals(System.getProperty("peft4j.dropout"));
+
+    /**
+     * Sends float32 products through {@link BridgeKernels} too, in float32: how the specs hold the bridge
+     * (zero-copy views, adopted results, the shared autograd graph) to the engine's own results.
+     */
+    static volatile boolean float32ThroughBridge;
 
     private static final double SQRT_2_OVER_PI = Math.sqrt(2.0 / Math.PI);
 
@@ -27,8 +34,9 @@ public final class Functional {
      * @param bias [out], or null
      */
     public static NDArray linear(NDArray x, NDArray weight, NDArray bias) {
-        if (ComputePrecision.current() == ComputePrecision.BFLOAT16 && Bf16Kernels.takesLinear(x, weight)) {
-            return Bf16Kernels.linear(x, weight, bias);
+        ScalarType bridged = bridgedType();
+        if (bridged != null && BridgeKernels.takesLinear(x, weight)) {
+            return BridgeKernels.linear(x, weight, bias, bridged);
         }
         return ai.djl.nn.core.Linear.linear(x, weight, bias).singletonOrThrow();
     }
@@ -102,6 +110,14 @@ public final class Functional {
         return !mode.equals("uniform") && ComputePrecision.current() == ComputePrecision.BFLOAT16;
     }
 
+    /** The compute type of products that go through the bridge, or null for the engine's own path. */
+    private static ScalarType bridgedType() {
+        if (ComputePrecision.current() == ComputePrecision.BFLOAT16) {
+            return ScalarType.BFloat16;
+        }
+        return float32ThroughBridge ? ScalarType.Float : null;
+    }
+
     /** GELU with the exact erf (Hendrycks &amp; Gimpel 2016): x Φ(x). */
     public static NDArray gelu(NDArray x) {
         return Activation.gelu(x);
@@ -143,9 +159,9 @@ public final class Functional {
      */
     public static NDArray scaledDotProductAttention(NDArray q, NDArray k, NDArray v, NDArray mask, double scale,
                                                     float dropoutP) {
-        if (ComputePrecision.current() == ComputePrecision.BFLOAT16 && Bf16Kernels.takesAttention(q, mask)
-                && !"float32".equals(System.getProperty("peft4j.attention"))) {
-            return Bf16Kernels.attention(q, k, v, mask, scale, dropoutP);
+        ScalarType bridged = bridgedType();
+        if (bridged != null && BridgeKernels.takesAttention(q, mask)) {
+            return BridgeKernels.attention(q, k, v, mask, scale, dropoutP, bridged);
         }
         NDArray scores = Scalars.mul(q, scale).matMul(k.transpose(0, 1, 3, 2));       // (B, nh, T, S)
         if (mask != null) {

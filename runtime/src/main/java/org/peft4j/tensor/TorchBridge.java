@@ -137,8 +137,21 @@ final class TorchBridge {
         }
     }
 
+    /**
+     * Loads the binding if it is not yet; throws with the reason where it cannot load. Every use of a
+     * bytedeco class goes through here first: touched before the binding is loaded, JavaCPP would try to
+     * load bytedeco's own libtorch and OpenBLAS, fail, and leave those classes unusable for the process.
+     */
+    static void require() {
+        String why = unavailableReason();
+        if (why != null) {
+            throw new IllegalStateException("bytedeco's binding of libtorch is not loaded: " + why);
+        }
+    }
+
     /** DJL's array as a bytedeco tensor: the same {@code at::Tensor}, borrowed (closing the view frees nothing). */
     static Tensor view(NDArray array) {
+        require();
         return new Tensor(new Borrowed(((PtNDArray) array).getHandle()));
     }
 
