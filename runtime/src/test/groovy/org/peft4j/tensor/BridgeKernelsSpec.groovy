@@ -88,20 +88,25 @@ class BridgeKernelsSpec extends Specification {
         (0..3).every { maxAbsDifference(bridge[it], engine[it]) <= 1e-5 }
     }
 
-    def "float32 attention through the bridge's fused kernel equals the engine's, values and gradients, to 1e-5"() {
+    def "float32 attention through the bridge equals the engine's to 1e-5: the products with their gradients, the fused kernel"() {
         given: 'a padding mask over the last two keys of the second sequence'
         def mask = m.zeros(new Shape(2, 1, 1, 16))
         mask.set(new ai.djl.ndarray.index.NDIndex('1, :, :, 14:'), -3.4028234663852886e38f)
         def inputs = [normal(2, 3, 16, 8), normal(2, 3, 16, 8), normal(2, 3, 16, 8)]
+        def bridged = { q, k, v -> BridgeKernels.attention(q, k, v, mask, 1 / Math.sqrt(8), 0f, ScalarType.Float) }
 
-        when:
+        when: 'under a tape: the two products'
         def engine = valueAndGradients(inputs) { q, k, v -> engineAttention(q, k, v, mask) }
-        def bridge = valueAndGradients(inputs) { q, k, v ->
-            BridgeKernels.attention(q, k, v, mask, 1 / Math.sqrt(8), 0f, ScalarType.Float)
-        }
+        def bridge = valueAndGradients(inputs, bridged)
 
         then: 'output, dq, dk, dv'
         (0..3).every { maxAbsDifference(bridge[it], engine[it]) <= 1e-5 }
+
+        when: 'without a graph: the fused kernel'
+        def fused = bridged(*inputs).toFloatArray()
+
+        then:
+        maxAbsDifference(fused, engine[0]) <= 1e-5
     }
 
     def "a bfloat16 linear stays within bfloat16's rounding of float32, and its gradients reach the float32 arrays"() {
@@ -117,23 +122,29 @@ class BridgeKernelsSpec extends Specification {
         relativeError(bf16[0], fp32[0]) > 1e-5
     }
 
-    def "bfloat16 attention, fused and with dropout, stays within bfloat16's rounding of float32"() {
+    def "bfloat16 attention, with and without dropout, stays within bfloat16's rounding of float32"() {
         given: 'the same keep-masks on both sides: Java-drawn, reseeded before each'
         def mask = m.zeros(new Shape(2, 1, 1, 64))
         mask.set(new ai.djl.ndarray.index.NDIndex('1, :, :, 50:'), -3.4028234663852886e38f)
         def inputs = [normal(2, 4, 64, 32), normal(2, 4, 64, 32), normal(2, 4, 64, 32)]
+        def bridged = { q, k, v -> BridgeKernels.attention(q, k, v, mask, 1 / Math.sqrt(32), p, ScalarType.BFloat16) }
         System.setProperty('peft4j.dropout', 'java')
 
-        when:
+        when: 'under a tape'
         DropoutMasks.seed(3)
         def fp32 = valueAndGradients(inputs) { q, k, v -> engineAttention(q, k, v, mask, p) }
         DropoutMasks.seed(3)
-        def bf16 = valueAndGradients(inputs) { q, k, v ->
-            BridgeKernels.attention(q, k, v, mask, 1 / Math.sqrt(32), p, ScalarType.BFloat16)
-        }
+        def bf16 = valueAndGradients(inputs, bridged)
 
         then: 'output, dq, dk, dv'
         (0..3).every { relativeError(bf16[it], fp32[it]) <= BF16_TOLERANCE }
+
+        when: 'without a graph (the fused kernel where p is 0)'
+        DropoutMasks.seed(3)
+        def plain = bridged(*inputs).toFloatArray()
+
+        then:
+        relativeError(plain, fp32[0]) <= BF16_TOLERANCE
 
         cleanup:
         System.clearProperty('peft4j.dropout')
