@@ -175,9 +175,11 @@ class BenchCommand implements Callable<Integer> {
                         Benchmark.Case ours = pair.bestOf(mode)
                         double ratio = ours.tokensPerSecond() / ref.best(mode)
                         ratios[mode] << ratio
-                        String line = String.format('pair %d: %-9s peft4j %8.1f ms (%s), PyTorch %8.1f ms (%s): %.3f  [load %s -> %s]',
-                                i, mode, 1000 * workload.tokens() / ours.tokensPerSecond(), ours.name(),
-                                1000 * workload.tokens() / ref.best(mode), ref.bestPrecision(mode), ratio, loadBefore, loadAverage())
+                        double ms = 1000 * workload.tokens()
+                        String line = String.format('pair %d: %-9s peft4j %8.1f ms (%s), PyTorch %8.1f ms (%s; fp32 %.1f, bf16 %.1f): %.3f  [load %s -> %s]',
+                                i, mode, ms / ours.tokensPerSecond(), ours.name(), ms / ref.best(mode), ref.bestPrecision(mode),
+                                ms / ref.tokensPerSecond().getOrDefault(mode, Double.NaN),
+                                ms / ref.tokensPerSecond().getOrDefault(mode + '_bf16', Double.NaN), ratio, loadBefore, loadAverage())
                         pairLines << line
                         log.println(line)
                     }
