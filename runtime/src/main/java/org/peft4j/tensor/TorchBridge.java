@@ -66,7 +66,7 @@ final class TorchBridge {
 
     private static String load() {
         if ("engine".equals(System.getProperty("peft4j.kernels"))) {
-            return "switched off (-Dpeft4j.kernels=engine)";
+            return "switched off by -Dpeft4j.kernels=engine";
         }
         String os = System.getProperty("os.name", "").toLowerCase();
         String arch = System.getProperty("os.arch", "");
