@@ -1,16 +1,20 @@
 package org.peft4j.cli
 
+import org.peft4j.bench.Anchor
 import org.peft4j.bench.BenchReport
 import org.peft4j.bench.Benchmark
 import org.peft4j.bench.LlamaWorkload
+import org.peft4j.bench.MemoryFlatness
 import org.peft4j.bench.MemoryProbe
 import org.peft4j.bench.Reference
+import org.peft4j.bench.Timing
 import org.peft4j.bench.Workload
 import org.peft4j.dsl.RecipeLoader
 import org.peft4j.run.MemoryBench
 import org.peft4j.run.RunConfig
 import org.peft4j.tensor.Backend
 import org.peft4j.tensor.BackendConfig
+import org.peft4j.tensor.ComputePrecision
 import picocli.CommandLine.Command
 import picocli.CommandLine.Model.CommandSpec
 import picocli.CommandLine.Option
@@ -33,7 +37,8 @@ import java.util.concurrent.Callable
         footer = ['', 'Examples:', '  peft4j bench', '  peft4j bench --batch 8 --seq 64 --threads 2 --json bench-results.json',
                 '  peft4j bench --model ~/models/bert-base-uncased --r 16',
                 '  peft4j bench --model llama-small --batch 16',
-                '  peft4j bench --reference pytorch.json      # after bench/pytorch_reference.py --json pytorch.json',
+                '  peft4j bench --cases lora,lora-bf16,adalora-bf16 --no-memory --threads 2 --anchor /path/to/venv/bin/python --pairs 5',
+                '  peft4j bench --cases lora-bf16 --no-memory --flat-steps 2000 --batch 8 --seq 64',
                 '  peft4j bench --memory recipes/quickstart.groovy --steps 1000 --every 100',
                 '', 'Exit codes: 0 measured, 1 the benchmark failed, 2 a usage mistake.'])
 class BenchCommand implements Callable<Integer> {
@@ -66,8 +71,21 @@ class BenchCommand implements Callable<Integer> {
     int memorySteps
 
     @Option(names = '--reference', paramLabel = 'FILE',
-            description = 'the JSON written by bench/pytorch_reference.py --json FILE: prints our tokens/s over eager PyTorch\'s')
+            description = 'the JSON of an earlier anchor run (pytorch_anchor.py --json FILE): prints our tokens/s over it')
     Path reference
+
+    @Option(names = '--anchor', paramLabel = 'PYTHON',
+            description = ['a Python with torch, transformers and peft: runs the PyTorch anchor (Transformers + PEFT on the same',
+                    'model, batch and step, fp32 eager and bf16 autocast) in a child process before each of --pairs rounds of our',
+                    'cases, and prints our tokens/s over its faster precision, per pair and as the median'])
+    String anchor
+
+    @Option(names = '--pairs', paramLabel = 'N', defaultValue = '1', description = 'with --anchor: anchor/ours pairs, alternating (default: ${DEFAULT-VALUE})')
+    int pairs
+
+    @Option(names = '--flat-steps', paramLabel = 'N', defaultValue = '0',
+            description = 'also run the first training case N steps and check that its resident memory grows by less than 2%')
+    int flatSteps
 
     @Option(names = '--r', paramLabel = 'N', defaultValue = '8', description = 'LoRA rank (default: ${DEFAULT-VALUE})')
     int r
@@ -105,10 +123,18 @@ class BenchCommand implements Callable<Integer> {
         if (warmup < 0) wrong << "--warmup must be at least 0, got ${warmup}".toString()
         if (threads != null && threads < 1) wrong << "--threads must be at least 1, got ${threads}".toString()
         List<String> known = Benchmark.TRAINING + Benchmark.INFERENCE
-        cases.findAll { !(it in known) }.each { wrong << "--cases: no case '${it}'; valid: ${known.join(', ')}".toString() }
+        cases.findAll { !Benchmark.isCase(it) }.each {
+            wrong << "--cases: no case '${it}'; valid: ${known.join(', ')}, each also with ${Benchmark.BF16} (bfloat16 products)".toString()
+        }
         if (memorySteps < 1) wrong << "--memory-steps must be at least 1, got ${memorySteps}".toString()
         if (reference != null && !Files.isRegularFile(reference)) wrong << "--reference: no file ${reference}".toString()
-        [steps: steps, every: every].each { k, v -> if (v < 1) wrong << "--${k} must be at least 1, got ${v}".toString() }
+        [steps: steps, every: every, pairs: pairs].each { k, v -> if (v < 1) wrong << "--${k} must be at least 1, got ${v}".toString() }
+        if (flatSteps < 0) wrong << "--flat-steps must be at least 0, got ${flatSteps}".toString()
+        if (anchor != null && model == LlamaWorkload.NAME) wrong << "--anchor needs a Hugging Face directory (--model), not ${model}".toString()
+        if (anchor != null && reference != null) wrong << '--anchor and --reference both give the anchor; use one'
+        if (anchor != null && !cases.any { Anchor.modeOf(it) != null }) {
+            wrong << "--anchor: none of --cases ${cases.join(',')} has a PyTorch counterpart (lora, adalora, full, base)".toString()
+        }
         if (wrong) {
             throw new UserError(wrong.join('\n'))
         }
@@ -124,30 +150,78 @@ class BenchCommand implements Callable<Integer> {
         PrintStream log = new PrintStream(quiet ? OutputStream.nullOutputStream() : new LineOutput(out), true, StandardCharsets.UTF_8)
         Benchmark.Options options = new Benchmark.Options(warmup, repeats, r)
         BenchReport report
+        List<String> pairLines = []
+        List<String> flatLines = []
         Workload workload = Workload.open(workloadSpec, batch, seq, Backend.get().manager())
         try {
             Benchmark bench = new Benchmark(workload, options, log)
             double peak = bench.gemmPeak()
-            List<Benchmark.Case> measured = bench.timeAll(Benchmark.TRAINING.findAll { it in cases },
-                    Benchmark.INFERENCE.findAll { it in cases })
+            double peakBf16 = cases.any { it.endsWith(Benchmark.BF16) } ? bench.gemmPeak(ComputePrecision.BFLOAT16) : Double.NaN
+            List<String> training = cases.findAll { Benchmark.TRAINING.contains(it - Benchmark.BF16) }
+            List<String> inference = cases.findAll { Benchmark.INFERENCE.contains(it - Benchmark.BF16) }
+            List<Benchmark.Case> measured
+            Reference ref = reference == null ? null : Reference.read(reference)
+            if (anchor != null) {
+                List<String> modes = cases.collect { Anchor.modeOf(it) }.findAll { it != null }.unique()
+                Map<String, List<Double>> ratios = [:].withDefault { [] }
+                for (int i = 1; i <= pairs; i++) {
+                    String loadBefore = loadAverage()
+                    log.println("pair ${i}/${pairs}: PyTorch anchor (${modes.join(', ')}; fp32 and bf16 autocast), load ${loadBefore}")
+                    ref = new Anchor(anchor).run(Path.of(workloadSpec), modes, batch, seq, warmup, repeats, r,
+                            threads ?: Runtime.runtime.availableProcessors())
+                    measured = bench.timeAll(training, inference)
+                    BenchReport pair = new BenchReport(workload.describe(), batch, seq, options, peak, peakBf16, measured, [:], ref, '')
+                    for (String mode : modes) {
+                        Benchmark.Case ours = pair.bestOf(mode)
+                        double ratio = ours.tokensPerSecond() / ref.best(mode)
+                        ratios[mode] << ratio
+                        double ms = 1000 * workload.tokens()
+                        String line = String.format('pair %d: %-9s peft4j %8.1f ms (%s), PyTorch %8.1f ms (%s; fp32 %.1f, bf16 %.1f): %.3f  [load %s -> %s]',
+                                i, mode, ms / ours.tokensPerSecond(), ours.name(), ms / ref.best(mode), ref.bestPrecision(mode),
+                                ms / ref.tokensPerSecond().getOrDefault(mode, Double.NaN),
+                                ms / ref.tokensPerSecond().getOrDefault(mode + '_bf16', Double.NaN), ratio, loadBefore, loadAverage())
+                        pairLines << line
+                        log.println(line)
+                    }
+                }
+                ratios.each { mode, list ->
+                    pairLines << String.format('%s: peft4j / PyTorch (faster precision) tokens/s, median of %d pairs: %.3f (min %.3f, max %.3f)',
+                            mode, list.size(), new Timing(list as double[]).median(), list.min(), list.max())
+                }
+            } else {
+                measured = bench.timeAll(training, inference)
+            }
+            if (flatSteps > 0 && training) {
+                log.println("memory flatness: ${training[0]}, ${flatSteps} steps")
+                Benchmark.Runner runner = bench.runner(training[0])
+                try {
+                    flatLines << MemoryFlatness.measure(training[0], runner, flatSteps, 20, log).describe()
+                } finally {
+                    runner.close()
+                }
+            }
             Map<String, MemoryProbe> memory = [:]
             if (!skipMemory) {
                 log.println("peak memory, each case in a fresh JVM (${MemoryProbe.HEAP})")
-                for (String c : (Benchmark.TRAINING + Benchmark.INFERENCE).findAll { it in cases }) {
+                for (String c : cases) {
                     MemoryProbe m = MemoryProbe.measure(workloadSpec, batch, seq, r, c, memorySteps, threads)
                     log.printf("  %-22s peak %6.0f MB, %6.0f MB above the started engine%n", c, m.peakRssBytes() / 1e6,
                             m.tensorPeakBytes() / 1e6)
                     memory[c] = m
                 }
             }
-            report = new BenchReport(workload.describe(), batch, seq, options, peak, measured, memory,
-                    reference == null ? null : Reference.read(reference),
+            report = new BenchReport(workload.describe(), batch, seq, options, peak, peakBf16, measured, memory, ref,
                     "${Backend.get().describe()}, OMP_WAIT_POLICY=${System.getenv('OMP_WAIT_POLICY') ?: 'unset'}".toString())
         } finally {
             workload.close()
         }
         log.flush()
         out.print(report.table())
+        pairLines.each { out.println(it) }
+        flatLines.each { out.println("memory flatness: ${it}") }
+        out.println("CPU bf16 instructions: ${ComputePrecision.nativeBfloat16() ? 'yes' : 'no'}" +
+                " (${ComputePrecision.cpuFlags().findAll { it in ['avx512_bf16', 'amx_bf16', 'amx_tile', 'avx512f', 'avx2'] }.sort().join(' ') ?: 'flags unknown'});" +
+                " load average at the end ${loadAverage()}")
         if (json != null) {
             Path parent = json.toAbsolutePath().parent
             Files.createDirectories(parent)
@@ -156,6 +230,12 @@ class BenchCommand implements Callable<Integer> {
         }
         out.flush()
         0
+    }
+
+    /** The 1-, 5- and 15-minute load averages (Linux), for figures measured on a shared machine. */
+    private static String loadAverage() {
+        Path p = Path.of('/proc/loadavg')
+        Files.isReadable(p) ? Files.readString(p).trim().split(/\s+/)[0..2].join(' ') : '?'
     }
 
     /** MemoryBench on the recipe's own configuration: its model, adapter, data and batch size. */

@@ -20,7 +20,8 @@ import java.nio.file.Path
 @CompileStatic
 abstract class RecipeScript extends Script {
 
-    static final List<String> DTYPES = ['float32', 'float16']
+    /** float32 and float16 name the frozen weights' dtype; bfloat16 and auto the products' (BackendConfig). */
+    static final List<String> DTYPES = ['float32', 'float16', 'bfloat16', 'auto']
 
     private Loading loading
     private Origins origins
@@ -302,10 +303,8 @@ abstract class RecipeScript extends Script {
         if (!(device ==~ /cpu|auto|cuda(:\d+)?/)) {
             p << "device '${device}' is not valid; use cpu, cuda, cuda:N (e.g. cuda:0) or auto".toString()
         }
-        if (dtype == 'bfloat16') {
-            p << "dtype 'bfloat16' is not supported by this engine build; use dtype 'float32' (or 'float16' on a GPU)".toString()
-        } else if (!(dtype in DTYPES)) {
-            p << "dtype '${dtype}' is not valid; use ${DTYPES.join(' or ')}".toString()
+        if (!(dtype in DTYPES)) {
+            p << "dtype '${dtype}' is not valid; use ${DTYPES.join(', ')}".toString()
         }
         if (threads < 0) {
             p << "threads = ${threads} must be >= 0 (0 keeps libtorch's default of one per core)".toString()

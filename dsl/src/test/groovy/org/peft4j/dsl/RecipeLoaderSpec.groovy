@@ -110,6 +110,8 @@ data { train jsonl('data/train.jsonl') }
         'a cosine schedule'     | "schedule cosine(warmup: 0.1)"                    | { RunConfig c -> c.schedule() == new ScheduleConfig(ScheduleConfig.Kind.COSINE, 0.1) }
         'a constant schedule'   | "schedule constant()"                             | { RunConfig c -> c.schedule() == new ScheduleConfig(ScheduleConfig.Kind.CONSTANT, 0) }
         'device, dtype, threads'| "device 'cuda:1'; dtype 'float16'; threads 2"    | { RunConfig c -> c.backend() == new BackendConfig('cuda:1', 'float16', 2) }
+        'bfloat16 products'     | "dtype 'bfloat16'"                                | { RunConfig c -> c.backend().dtype() == 'bfloat16' }
+        'auto products'         | "dtype 'auto'"                                    | { RunConfig c -> c.backend().dtype() == 'auto' }
     }
 
     def "the target regex replaces names when the lora block gives only a regex"() {

@@ -18,8 +18,19 @@ import java.util.Map;
  * @param reference eager PyTorch's figures for the same workload, or null
  */
 public record BenchReport(String workload, int batch, int seqLen, Benchmark.Options options, double gemmPeakGflops,
-                          List<Benchmark.Case> cases, Map<String, MemoryProbe> memory, Reference reference,
-                          String engine) {
+                          double gemmPeakBf16Gflops, List<Benchmark.Case> cases, Map<String, MemoryProbe> memory,
+                          Reference reference, String engine) {
+
+    /** A report without bfloat16 cases (no bfloat16 GEMM peak). */
+    public BenchReport(String workload, int batch, int seqLen, Benchmark.Options options, double gemmPeakGflops,
+                       List<Benchmark.Case> cases, Map<String, MemoryProbe> memory, Reference reference, String engine) {
+        this(workload, batch, seqLen, options, gemmPeakGflops, Double.NaN, cases, memory, reference, engine);
+    }
+
+    /** The GEMM peak of the precision the case ran in: a bfloat16 case's share is of the bfloat16 peak. */
+    public double peakFor(Benchmark.Case c) {
+        return c.name().endsWith(Benchmark.BF16) && !Double.isNaN(gemmPeakBf16Gflops) ? gemmPeakBf16Gflops : gemmPeakGflops;
+    }
 
     public Benchmark.Case get(String name) {
         return cases.stream().filter(c -> c.name().equals(name)).findFirst().orElse(null);
@@ -47,14 +58,26 @@ public record BenchReport(String workload, int batch, int seqLen, Benchmark.Opti
         Benchmark.Case base = get("base");
         Benchmark.Case merged = get("lora-merged");
         Benchmark.Case unmerged = get("lora-unmerged");
-        if (lora != null) {
-            r.put("lora_share_of_gemm_peak", lora.gflops() / gemmPeakGflops);
+        for (String name : List.of("lora", "full", "lora-bf16", "full-bf16")) {
+            Benchmark.Case c = get(name);
+            if (c != null) {
+                r.put(name.replace('-', '_') + "_share_of_gemm_peak", c.gflops() / peakFor(c));
+            }
         }
-        if (full != null) {
-            r.put("full_share_of_gemm_peak", full.gflops() / gemmPeakGflops);
+        for (String suffix : List.of("", Benchmark.BF16)) {
+            Benchmark.Case l = get("lora" + suffix);
+            Benchmark.Case a = get("adalora" + suffix);
+            if (l != null && a != null) {
+                String p = suffix.replace('-', '_');
+                r.put("adalora" + p + "_step_over_lora" + p + "_step", pairedRatio(a.timing(), l.timing()));
+            }
         }
-        if (lora != null && ada != null) {
-            r.put("adalora_step_over_lora_step", pairedRatio(ada.timing(), lora.timing()));
+        for (String name : List.of("lora", "adalora", "full", "base")) {
+            Benchmark.Case fp32 = get(name);
+            Benchmark.Case bf16 = get(name + Benchmark.BF16);
+            if (fp32 != null && bf16 != null) {
+                r.put(name + "_bf16_step_over_fp32_step", pairedRatio(bf16.timing(), fp32.timing()));
+            }
         }
         if (lora != null && full != null) {
             r.put("lora_step_over_full_step", pairedRatio(lora.timing(), full.timing()));
@@ -85,28 +108,45 @@ public record BenchReport(String workload, int batch, int seqLen, Benchmark.Opti
             }
         }
         if (reference != null) {
-            Map<String, String> ours = Map.of("lora", "lora", "full", "full", "inference", "base");
-            for (Map.Entry<String, Double> e : reference.tokensPerSecond().entrySet()) {
-                Benchmark.Case c = get(ours.getOrDefault(e.getKey(), e.getKey()));
-                if (c != null) {
-                    r.put(e.getKey() + "_tokens_per_s_over_pytorch", c.tokensPerSecond() / e.getValue());
+            // like for like: each of our cases over the anchor's run of the same mode in the same precision
+            for (Benchmark.Case c : cases) {
+                String mode = Anchor.modeOf(c.name());
+                String key = mode == null ? null : c.name().endsWith(Benchmark.BF16) ? mode + "_bf16" : mode;
+                Double theirs = key == null ? null : reference.tokensPerSecond().get(key);
+                if (theirs != null) {
+                    r.put(key + "_tokens_per_s_over_pytorch", c.tokensPerSecond() / theirs);
+                }
+            }
+            // the goal's figure: our faster precision over the anchor's faster one
+            for (String mode : List.of("lora", "adalora", "full", "inference")) {
+                Benchmark.Case ours = bestOf(mode);
+                double theirs = reference.best(mode);
+                if (ours != null && !Double.isNaN(theirs)) {
+                    r.put(mode + "_tokens_per_s_over_pytorch_best", ours.tokensPerSecond() / theirs);
                 }
             }
         }
         return r;
     }
 
+    /** Our fastest case of an anchor mode (lora or lora-bf16, ...), or null. */
+    public Benchmark.Case bestOf(String mode) {
+        return cases.stream().filter(c -> mode.equals(Anchor.modeOf(c.name())))
+                .max(java.util.Comparator.comparingDouble(Benchmark.Case::tokensPerSecond)).orElse(null);
+    }
+
     public String table() {
         StringBuilder sb = new StringBuilder();
-        sb.append(String.format("%s; %s; batch %d x %d tokens; %d warm-up + %d interleaved rounds; GEMM peak %.0f GFLOP/s%n",
-                engine, workload, batch, seqLen, options.warmup(), options.repeats(), gemmPeakGflops));
+        sb.append(String.format("%s; %s; batch %d x %d tokens; %d warm-up + %d interleaved rounds; GEMM peak %.0f GFLOP/s%s%n",
+                engine, workload, batch, seqLen, options.warmup(), options.repeats(), gemmPeakGflops,
+                Double.isNaN(gemmPeakBf16Gflops) ? "" : String.format(" (fp32), %.0f (bf16)", gemmPeakBf16Gflops)));
         sb.append(String.format("%-17s %-9s %10s %17s %10s %8s %8s %13s %13s%n", "case", "kind", "median ms",
                 "p10–p90 ms", "tokens/s", "GFLOP/s", "% peak", "peak RSS MB", "tensor MB"));
         for (Benchmark.Case c : cases) {
             MemoryProbe m = memory.get(c.name());
             sb.append(String.format("%-17s %-9s %10.1f %8.1f–%-8.1f %10.0f %8.1f %7.1f%% %13s %13s%n", c.name(),
                     c.kind(), 1000 * c.timing().median(), 1000 * c.timing().p10(), 1000 * c.timing().p90(),
-                    c.tokensPerSecond(), c.gflops(), 100 * c.gflops() / gemmPeakGflops,
+                    c.tokensPerSecond(), c.gflops(), 100 * c.gflops() / peakFor(c),
                     m == null ? "-" : String.format("%.0f", m.peakRssBytes() / 1e6),
                     m == null ? "-" : String.format("%.0f", m.tensorPeakBytes() / 1e6)));
         }
@@ -115,8 +155,8 @@ public record BenchReport(String workload, int batch, int seqLen, Benchmark.Opti
                     + " minus the RSS before the model was built)%n", MemoryProbe.HEAP));
         }
         if (reference != null) {
-            sb.append(String.format("eager PyTorch reference (torch %s, batch %d x %d): %s tokens/s%n", reference.torch(),
-                    reference.batch(), reference.seqLen(), reference.tokensPerSecond()));
+            sb.append(String.format("PyTorch anchor (torch %s, Transformers + PEFT, batch %d x %d): %s tokens/s%n",
+                    reference.torch(), reference.batch(), reference.seqLen(), reference.tokensPerSecond()));
             if (reference.batch() != batch || reference.seqLen() != seqLen) {
                 sb.append("WARNING: the reference ran another batch shape; its ratios compare different work\n");
             }
@@ -135,6 +175,9 @@ public record BenchReport(String workload, int batch, int seqLen, Benchmark.Opti
         n.put("warmup", options.warmup());
         n.put("repeats", options.repeats());
         n.put("gemm_peak_gflops", gemmPeakGflops);
+        if (!Double.isNaN(gemmPeakBf16Gflops)) {
+            n.put("gemm_peak_bf16_gflops", gemmPeakBf16Gflops);
+        }
         ArrayNode arr = n.putArray("cases");
         for (Benchmark.Case c : cases) {
             ObjectNode o = arr.addObject();
@@ -149,7 +192,7 @@ public record BenchReport(String workload, int batch, int seqLen, Benchmark.Opti
             }
             o.put("tokens_per_second", c.tokensPerSecond());
             o.put("gflops", c.gflops());
-            o.put("share_of_gemm_peak", c.gflops() / gemmPeakGflops);
+            o.put("share_of_gemm_peak", c.gflops() / peakFor(c));
             o.put("trainable_params", c.trainableParams());
             MemoryProbe m = memory.get(c.name());
             if (m != null) {

@@ -14,6 +14,7 @@ import org.peft4j.peft.lora.LoraLinear;
 import org.peft4j.peft.lora.LoraModel;
 import org.peft4j.tensor.ActivationCheckpoints;
 import org.peft4j.tensor.Backend;
+import org.peft4j.tensor.ComputePrecision;
 import org.peft4j.tensor.GradientTape;
 import org.peft4j.tensor.StepScope;
 import org.peft4j.train.AdamW;
@@ -87,8 +88,57 @@ public final class Benchmark {
         this.log = log;
     }
 
-    /** Sets up the named case (one of {@link #TRAINING} or {@link #INFERENCE}) on a fresh model. */
+    /** A case name's suffix that runs the case with bfloat16 products ({@link ComputePrecision#BFLOAT16}). */
+    public static final String BF16 = "-bf16";
+
+    /** Whether {@code name} is a case: one of {@link #TRAINING} or {@link #INFERENCE}, optionally with {@link #BF16}. */
+    public static boolean isCase(String name) {
+        String base = name.endsWith(BF16) ? name.substring(0, name.length() - BF16.length()) : name;
+        return TRAINING.contains(base) || INFERENCE.contains(base);
+    }
+
+    /** The precision a case name asks for. */
+    public static ComputePrecision precisionOf(String name) {
+        return name.endsWith(BF16) ? ComputePrecision.BFLOAT16 : ComputePrecision.FLOAT32;
+    }
+
+    /**
+     * Sets up the named case (one of {@link #TRAINING} or {@link #INFERENCE}, with {@link #BF16} for
+     * bfloat16 products) on a fresh model; each of its repeats runs in the case's precision.
+     */
     public Runner runner(String name) throws IOException {
+        ComputePrecision precision = precisionOf(name);
+        Runner runner = runnerAtAnyPrecision(name.endsWith(BF16) ? name.substring(0, name.length() - BF16.length()) : name);
+        return new Runner() {
+            @Override
+            public void run() {
+                ComputePrecision before = ComputePrecision.current();
+                ComputePrecision.use(precision);
+                try {
+                    runner.run();
+                } finally {
+                    ComputePrecision.use(before);
+                }
+            }
+
+            @Override
+            public double flops() {
+                return runner.flops();
+            }
+
+            @Override
+            public long trainableParams() {
+                return runner.trainableParams();
+            }
+
+            @Override
+            public void close() {
+                runner.close();
+            }
+        };
+    }
+
+    private Runner runnerAtAnyPrecision(String name) throws IOException {
         int steps = options.warmup() + options.repeats();
         return switch (name) {
             case "lora" -> training(model -> {
@@ -305,8 +355,13 @@ public final class Benchmark {
 
     /** The fp32 GEMM ceiling: the better of n = 1024 and n = 2048. */
     public double gemmPeak() {
-        log.println("GEMM peak (fp32, this engine)");
-        double peak = Math.max(GemmPeak.gflops(manager, 1024, 10), GemmPeak.gflops(manager, 2048, 5));
+        return gemmPeak(ComputePrecision.FLOAT32);
+    }
+
+    /** The GEMM ceiling in {@code precision}: the better of n = 1024 and n = 2048. */
+    public double gemmPeak(ComputePrecision precision) {
+        log.printf("GEMM peak (%s, this engine)%n", precision.name().toLowerCase());
+        double peak = Math.max(GemmPeak.gflops(manager, 1024, 10, precision), GemmPeak.gflops(manager, 2048, 5, precision));
         log.printf("  %.0f GFLOP/s%n", peak);
         return peak;
     }

@@ -41,6 +41,11 @@ public interface Backend {
 
     Device device();
 
+    /** The precision of the large matrix products (see {@link ComputePrecision}). */
+    default ComputePrecision computePrecision() {
+        return ComputePrecision.current();
+    }
+
     /** The dtype frozen weights are kept in (trainable ones are always float32). */
     DataType dtype();
 

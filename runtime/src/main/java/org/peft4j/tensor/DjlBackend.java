@@ -17,7 +17,11 @@ import ai.djl.training.GradientCollector;
  */
 final class DjlBackend implements Backend {
 
+    private static final System.Logger LOG = System.getLogger(DjlBackend.class.getName());
+
     private static volatile DjlBackend instance;
+    /** Why the products' precision differs from the configured dtype, or null. */
+    private static volatile String precisionNote;
 
     private final Device device;
     private final DataType dtype;
@@ -59,6 +63,7 @@ final class DjlBackend implements Backend {
         }
         Device device = resolveDevice(engine, config.device());
         DataType dtype = resolveDtype(config.dtype());
+        ComputePrecision.use(resolvePrecision(config.dtype(), device));
         if (instance != null && instance.device.equals(device) && instance.dtype == dtype) {
             return instance;
         }
@@ -101,13 +106,31 @@ final class DjlBackend implements Backend {
             return named;
         }
         switch (name.trim().toLowerCase()) {
-            case "bfloat16": case "bf16":
-                // DJL 0.36 + libtorch 2.7.1 ends the JVM on any bf16 array; refuse before that happens.
-                throw new IllegalArgumentException("dtype 'bfloat16' is not supported by this engine build"
-                        + " (it aborts the process); use dtype 'float32' (or 'float16' on a GPU)");
+            case "bfloat16": case "bf16": case "auto":
+                // DJL 0.36 ends the JVM on any bf16 array: weights stay float32, the products run in bf16 (see below)
+                return DataType.FLOAT32;
             default:
-                throw new IllegalArgumentException("unknown dtype '" + name + "'; valid: float32, float16");
+                throw new IllegalArgumentException("unknown dtype '" + name + "'; valid: float32, float16, bfloat16, auto");
         }
+    }
+
+    /**
+     * The products' precision for a dtype name ({@link PrecisionChoice}); a fallback or an emulated
+     * bfloat16 is logged and shown by {@link #describe()}.
+     */
+    private static ComputePrecision resolvePrecision(String dtype, Device device) {
+        PrecisionChoice choice = PrecisionChoice.of(dtype, device.isGpu(), ComputePrecision.cpuFlags(),
+                wantsBfloat16(dtype) ? ComputePrecision.bfloat16Unavailable() : null);
+        precisionNote = choice.note();
+        if (choice.note() != null) {
+            LOG.log(System.Logger.Level.WARNING, choice.note());
+        }
+        return choice.precision();
+    }
+
+    private static boolean wantsBfloat16(String dtype) {
+        String n = dtype == null ? "" : dtype.trim().toLowerCase();
+        return n.equals("bfloat16") || n.equals("bf16") || n.equals("auto");
     }
 
     @Override
@@ -128,6 +151,7 @@ final class DjlBackend implements Backend {
     @Override
     public void seed(long seed) {
         JniUtils.setSeed(seed);
+        DropoutMasks.seed(seed);
     }
 
     @Override
@@ -147,7 +171,9 @@ final class DjlBackend implements Backend {
 
     @Override
     public String describe() {
-        return engineVersion() + " on " + device + ", " + dtype + ", " + threads() + " threads";
+        return engineVersion() + " on " + device + ", " + dtype
+                + (ComputePrecision.current() == ComputePrecision.BFLOAT16 ? " weights with bfloat16 products" : "")
+                + ", " + threads() + " threads" + (precisionNote == null ? "" : " (" + precisionNote + ")");
     }
 
     @Override

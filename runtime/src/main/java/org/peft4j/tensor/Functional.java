@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.SparseFormat;
 import ai.djl.nn.Activation;
+import org.bytedeco.pytorch.global.torch.ScalarType;
 
 /**
  * The engine's neural-network operations, as functions of arrays: what {@code torch.nn.functional}
@@ -14,6 +15,12 @@ public final class Functional {
 
     /** {@code -Dpeft4j.dropout=engine} uses libtorch's dropout on the CPU too (for A/B measurement). */
     static volatile boolean engineDropoutOnCpu = "engine".equals(System.getProperty("peft4j.dropout"));
+
+    /**
+     * Sends float32 products through {@link BridgeKernels} too, in float32: how the specs hold the bridge
+     * (zero-copy views, adopted results, the shared autograd graph) to the engine's own results.
+     */
+    static volatile boolean float32ThroughBridge;
 
     private static final double SQRT_2_OVER_PI = Math.sqrt(2.0 / Math.PI);
 
@@ -27,6 +34,10 @@ public final class Functional {
      * @param bias [out], or null
      */
     public static NDArray linear(NDArray x, NDArray weight, NDArray bias) {
+        ScalarType bridged = bridgedType();
+        if (bridged != null && BridgeKernels.takesLinear(x, weight)) {
+            return BridgeKernels.linear(x, weight, bias, bridged);
+        }
         return ai.djl.nn.core.Linear.linear(x, weight, bias).singletonOrThrow();
     }
 
@@ -71,14 +82,40 @@ public final class Functional {
             return ai.djl.nn.norm.Dropout.dropout(x, p, true).singletonOrThrow();
         }
         NDArray keep;
-        DataType uniform = x.getDataType() == DataType.FLOAT64 ? DataType.FLOAT64 : DataType.FLOAT32;
-        try (NDArray u = x.getManager().randomUniform(0f, 1f, x.getShape(), uniform, x.getDevice())) {
-            keep = u.gte(p);
+        if (javaMasks() && x.size() < Integer.MAX_VALUE - 8) {
+            keep = DropoutMasks.keep(x.getManager(), x.getShape(), p);
+        } else {
+            DataType uniform = x.getDataType() == DataType.FLOAT64 ? DataType.FLOAT64 : DataType.FLOAT32;
+            try (NDArray u = x.getManager().randomUniform(0f, 1f, x.getShape(), uniform, x.getDevice())) {
+                keep = u.gte(p);
+            }
         }
         try (keep) {
             // x·keep saves only the boolean mask for backward; the in-place scaling saves only its 0-d factor
             return Scalars.muli(x.mul(keep), 1.0 / (1.0 - p));
         }
+    }
+
+    /**
+     * Whether keep-masks come from {@link DropoutMasks} (with bfloat16 products, or
+     * {@code -Dpeft4j.dropout=java}) rather than the engine's uniform draw ({@code -Dpeft4j.dropout=uniform}).
+     * A float32 run keeps the engine's draw, so its random stream, and every figure seeded from it, stays
+     * what it was.
+     */
+    private static boolean javaMasks() {
+        String mode = System.getProperty("peft4j.dropout", "");
+        if (mode.equals("java")) {
+            return TorchBridge.available();
+        }
+        return !mode.equals("uniform") && ComputePrecision.current() == ComputePrecision.BFLOAT16;
+    }
+
+    /** The compute type of products that go through the bridge, or null for the engine's own path. */
+    private static ScalarType bridgedType() {
+        if (ComputePrecision.current() == ComputePrecision.BFLOAT16) {
+            return ScalarType.BFloat16;
+        }
+        return float32ThroughBridge ? ScalarType.Float : null;
     }
 
     /** GELU with the exact erf (Hendrycks &amp; Gimpel 2016): x Φ(x). */
@@ -122,6 +159,10 @@ public final class Functional {
      */
     public static NDArray scaledDotProductAttention(NDArray q, NDArray k, NDArray v, NDArray mask, double scale,
                                                     float dropoutP) {
+        ScalarType bridged = bridgedType();
+        if (bridged != null && BridgeKernels.takesAttention(q, mask)) {
+            return BridgeKernels.attention(q, k, v, mask, scale, dropoutP, bridged);
+        }
         NDArray scores = Scalars.mul(q, scale).matMul(k.transpose(0, 1, 3, 2));       // (B, nh, T, S)
         if (mask != null) {
             // in place when the dtypes agree: the product's backward needs q and k, not its output

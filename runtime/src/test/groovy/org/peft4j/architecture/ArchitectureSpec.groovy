@@ -17,7 +17,8 @@ import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.sli
  */
 class ArchitectureSpec extends Specification {
 
-    static final String[] ENGINE = ['ai.djl.pytorch..', 'ai.djl.engine..', 'ai.djl.nn..', 'ai.djl.training..']
+    /** DJL's engine packages, and bytedeco's binding of the same libtorch (tensor/TorchBridge). */
+    static final String[] ENGINE = ['ai.djl.pytorch..', 'ai.djl.engine..', 'ai.djl.nn..', 'ai.djl.training..', 'org.bytedeco..']
 
     @Shared
     JavaClasses runtime = new ClassFileImporter()

@@ -35,6 +35,32 @@ class BenchmarkSpec extends Specification {
         Math.abs(BenchReport.pairedRatio(a, b) - 1.1) < 1e-12
     }
 
+    def "a -bf16 suffix runs a case with bfloat16 products; other names are not cases"() {
+        expect:
+        Benchmark.isCase(name) == known
+        !known || Benchmark.precisionOf(name) == precision
+
+        where:
+        name             | known | precision
+        'lora'           | true  | org.peft4j.tensor.ComputePrecision.FLOAT32
+        'lora-bf16'      | true  | org.peft4j.tensor.ComputePrecision.BFLOAT16
+        'adalora-bf16'   | true  | org.peft4j.tensor.ComputePrecision.BFLOAT16
+        'base-bf16'      | true  | org.peft4j.tensor.ComputePrecision.BFLOAT16
+        'lora-bf16-bf16' | false | null
+        'bf16'           | false | null
+    }
+
+    def "memory is flat when the resident set grows by less than 2 % after the warm-up"() {
+        expect:
+        new MemoryFlatness('lora', 2000, 1_000_000_000L, end, end).flat() == flat
+
+        where:
+        end            | flat
+        1_019_000_000L | true
+        1_021_000_000L | false
+        990_000_000L   | true
+    }
+
     def "every case runs interleaved on its own model and reports its own trainable parameters"() {
         given:
         def workload = new LlamaWorkload(TINY, 2, 8, Backend.get().manager())
