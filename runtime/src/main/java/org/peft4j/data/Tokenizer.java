@@ -43,6 +43,14 @@ public final class Tokenizer implements AutoCloseable {
      * @param maxLength sequences longer than this many tokens (special tokens included) are cut
      */
     public static Tokenizer load(Path modelDir, int maxLength) {
+        return load(modelDir, maxLength, null);
+    }
+
+    /**
+     * As {@link #load(Path, int)}, padding with {@code padId} when it is given: a decoder's classifier
+     * finds each row's end by {@code pad_token_id}, so its batches are padded with that id.
+     */
+    public static Tokenizer load(Path modelDir, int maxLength, Integer padId) {
         if (maxLength < 2) {
             throw new IllegalArgumentException("maxLength = " + maxLength + " must be >= 2 (room for [CLS] and [SEP])");
         }
@@ -71,7 +79,7 @@ public final class Tokenizer implements AutoCloseable {
         try {
             // The bytes are read once and given to DJL as a stream, so the pad id comes from the same file.
             HuggingFaceTokenizer hf = HuggingFaceTokenizer.newInstance(new ByteArrayInputStream(json), options);
-            return new Tokenizer(hf, maxLength, padId(json, file), file);
+            return new Tokenizer(hf, maxLength, padId != null ? padId : padId(json, file), file);
         } catch (IOException | RuntimeException e) {
             throw new IllegalArgumentException(file + " is not a tokenizer.json DJL's tokenizers can load: "
                     + e.getMessage(), e);

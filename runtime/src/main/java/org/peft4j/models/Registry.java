@@ -4,8 +4,10 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.peft4j.models.bert.BertFamily;
 import org.peft4j.models.core.CheckpointFiles;
+import org.peft4j.models.core.ClassifierHead;
 import org.peft4j.models.core.ModelConfig;
 import org.peft4j.models.core.ModelFamily;
+import org.peft4j.models.core.SentenceTransformersLayout;
 import org.peft4j.models.core.Task;
 import org.peft4j.models.core.WeightLoader;
 import org.peft4j.models.deberta.DebertaV2Family;
@@ -129,15 +131,34 @@ public final class Registry {
 
     /**
      * The task {@code peft4j inspect} loads a directory for: its family's first. A classifier gets as
-     * many outputs as config.json's id2label or num_labels declares, else the checkpoint's head, else 2.
+     * many outputs as config.json's id2label or num_labels declares, else the checkpoint's head, else 2,
+     * and the directory's conventional head ({@link #conventionalHead}).
      */
     public static Task<?> inspectionTask(Path dir) throws IOException {
         Task.Kind kind = familyOf(dir).tasks().get(0);
         return switch (kind) {
             case CAUSAL_LM -> Task.CAUSAL_LM;
             case ENCODER -> Task.ENCODER;
-            case SEQUENCE_CLASSIFICATION -> Task.sequenceClassification(numLabels(dir), 0);
+            case SEQUENCE_CLASSIFICATION -> Task.sequenceClassification(numLabels(dir), 0, conventionalHead(dir));
         };
+    }
+
+    /**
+     * The classifier head a model directory is meant for when nobody names one: the Transformers head
+     * when the checkpoint holds a trained head (a Transformers classifier is used as Transformers uses
+     * it) or the directory says nothing; the mean head when it is a sentence-transformers model that
+     * pools by the mean ({@code modules.json} and {@code 1_Pooling/config.json}, as all-MiniLM-L6-v2)
+     * and its family builds that head.
+     */
+    public static ClassifierHead conventionalHead(Path dir) throws IOException {
+        ModelFamily<?> family = familyOf(dir);
+        boolean ownHead = CheckpointFiles.open(dir).entries().keySet().stream().anyMatch(n -> n.startsWith("classifier.")
+                || n.startsWith("score."));
+        if (!ownHead && family.heads().contains(ClassifierHead.MEAN)
+                && "mean".equals(SentenceTransformersLayout.pooling(dir))) {
+            return ClassifierHead.MEAN;
+        }
+        return ClassifierHead.TRANSFORMERS;
     }
 
     private static ModelFamily<?> familyFor(Path dir, Task<?> task) throws IOException {
@@ -158,7 +179,12 @@ public final class Registry {
         if (root.path("num_labels").isIntegralNumber()) {
             return root.path("num_labels").asInt();
         }
-        var head = CheckpointFiles.open(dir).entries().get("classifier.weight");
-        return head == null ? 2 : Math.toIntExact(head.shape()[0]);
+        var entries = CheckpointFiles.open(dir).entries();
+        for (String name : List.of("classifier.weight", "classifier.out_proj.weight", "score.weight")) {
+            if (entries.containsKey(name)) {
+                return Math.toIntExact(entries.get(name).shape()[0]);
+            }
+        }
+        return 2;
     }
 }

@@ -26,6 +26,8 @@ import java.util.List;
  * @param initializerRange           std of the Normal used for freshly initialised weights
  * @param padTokenId                 id of the padding token
  * @param common                     the fields every config carries
+ * @param classifierDropout          dropout of a classification head: classifier_dropout, else
+ *                                   hidden_dropout_prob (as Transformers' heads take it)
  */
 public record BertConfig(
         int hiddenSize,
@@ -41,12 +43,25 @@ public record BertConfig(
         double attentionProbsDropoutProb,
         double initializerRange,
         int padTokenId,
-        CommonFields common) implements ModelConfig {
+        CommonFields common,
+        double classifierDropout) implements ModelConfig {
 
     public BertConfig {
-        ConfigException.throwIfAny(problems(hiddenSize, numHiddenLayers, numAttentionHeads, intermediateSize,
+        List<String> p = problems(hiddenSize, numHiddenLayers, numAttentionHeads, intermediateSize,
                 hiddenAct, vocabSize, maxPositionEmbeddings, typeVocabSize, layerNormEps, hiddenDropoutProb,
-                attentionProbsDropoutProb, initializerRange, padTokenId));
+                attentionProbsDropoutProb, initializerRange, padTokenId);
+        probability(p, "classifier_dropout", classifierDropout);
+        ConfigException.throwIfAny(p);
+    }
+
+    /** The config with the head's dropout equal to hidden_dropout_prob (classifier_dropout unset). */
+    public BertConfig(int hiddenSize, int numHiddenLayers, int numAttentionHeads, int intermediateSize,
+                      String hiddenAct, int vocabSize, int maxPositionEmbeddings, int typeVocabSize,
+                      double layerNormEps, double hiddenDropoutProb, double attentionProbsDropoutProb,
+                      double initializerRange, int padTokenId, CommonFields common) {
+        this(hiddenSize, numHiddenLayers, numAttentionHeads, intermediateSize, hiddenAct, vocabSize,
+                maxPositionEmbeddings, typeVocabSize, layerNormEps, hiddenDropoutProb, attentionProbsDropoutProb,
+                initializerRange, padTokenId, common, hiddenDropoutProb);
     }
 
     /** hs, the width of one attention head. */
@@ -92,10 +107,15 @@ public record BertConfig(
         double attnDrop = f.number("attention_probs_dropout_prob", 0.1);
         double initRange = f.number("initializer_range", 0.02);
         int pad = f.integer("pad_token_id", 0);
-        f.throwIfAny(f.hasProblems() ? List.of() : problems(hidden, layers, heads, intermediate, act, vocab, maxPos,
-                typeVocab, eps, hiddenDrop, attnDrop, initRange, pad));
+        double classifierDrop = f.number("classifier_dropout", hiddenDrop);
+        List<String> more = f.hasProblems() ? List.of() : problems(hidden, layers, heads, intermediate, act, vocab,
+                maxPos, typeVocab, eps, hiddenDrop, attnDrop, initRange, pad);
+        if (!f.hasProblems()) {
+            probability(more, "classifier_dropout", classifierDrop);
+        }
+        f.throwIfAny(more);
         return new BertConfig(hidden, layers, heads, intermediate, act, vocab, maxPos, typeVocab, eps,
-                hiddenDrop, attnDrop, initRange, pad, common);
+                hiddenDrop, attnDrop, initRange, pad, common, classifierDrop);
     }
 
     @Override

@@ -33,11 +33,47 @@ public final class CheckpointFiles {
     private final String description;
     private final Map<String, Path> fileOf;
     private final Map<String, SafeTensors.Entry> entries;
+    /** The name a tensor has in its file, where it differs from the name given here. */
+    private final Map<String, String> storedAs;
 
     private CheckpointFiles(String description, Map<String, Path> fileOf, Map<String, SafeTensors.Entry> entries) {
+        this(description, fileOf, entries, Map.of());
+    }
+
+    private CheckpointFiles(String description, Map<String, Path> fileOf, Map<String, SafeTensors.Entry> entries,
+                            Map<String, String> storedAs) {
         this.description = description;
         this.fileOf = fileOf;
         this.entries = Collections.unmodifiableMap(entries);
+        this.storedAs = storedAs;
+    }
+
+    /**
+     * These weights and the tensors of one more safetensors {@code file} under new names
+     * ({@code names}: name in the file to name here), e.g. a sentence-transformers Dense layer's
+     * {@code linear.weight} as {@code classifier.weight}. Tensors of the file not named are left out.
+     *
+     * @throws IOException when the file lacks a named tensor, or a new name is taken
+     */
+    public CheckpointFiles with(Path file, Map<String, String> names) throws IOException {
+        Map<String, SafeTensors.Entry> header = SafeTensors.header(file);
+        Map<String, Path> files = new LinkedHashMap<>(fileOf);
+        Map<String, SafeTensors.Entry> all = new LinkedHashMap<>(entries);
+        Map<String, String> stored = new LinkedHashMap<>(storedAs);
+        for (Map.Entry<String, String> n : names.entrySet()) {
+            SafeTensors.Entry e = header.get(n.getKey());
+            if (e == null) {
+                throw new IOException(file + " has no tensor '" + n.getKey() + "'; it holds " + header.keySet());
+            }
+            if (all.containsKey(n.getValue())) {
+                throw new IOException(description + " already has a tensor '" + n.getValue() + "'; " + file
+                        + "'s '" + n.getKey() + "' cannot take its name");
+            }
+            files.put(n.getValue(), file);
+            all.put(n.getValue(), new SafeTensors.Entry(n.getValue(), e.dtype(), e.shape(), e.begin(), e.end()));
+            stored.put(n.getValue(), n.getKey());
+        }
+        return new CheckpointFiles(description + " + " + file, files, all, stored);
     }
 
     /** One safetensors file. */
@@ -125,7 +161,8 @@ public final class CheckpointFiles {
         if (file == null) {
             throw new IllegalArgumentException("no tensor '" + name + "' in " + description);
         }
-        return SafeTensors.read(file, manager, Set.of(name)).get(name);
+        String inFile = storedAs.getOrDefault(name, name);
+        return SafeTensors.read(file, manager, Set.of(inFile)).get(inFile);
     }
 
     /** The index file or the single file, for messages. */

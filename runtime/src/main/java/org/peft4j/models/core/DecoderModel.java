@@ -19,7 +19,7 @@ import java.util.List;
  * {@code layers.N}, {@code norm}. Returns the final normalised hidden states; {@link DecoderForCausalLM}
  * adds the head.
  */
-public final class DecoderModel extends Module {
+public final class DecoderModel extends Module implements DecoderBackbone {
 
     private final DecoderConfig config;
     private final RotaryEmbedding rotary;
@@ -64,6 +64,7 @@ public final class DecoderModel extends Module {
      * @param cache         or null
      * @return (B, T, H)
      */
+    @Override
     public NDArray forward(NDArray inputIds, NDArray attentionMask, NDArray positionIds, KvCache cache) {
         long t = inputIds.getShape().get(1);
         long past = cache == null ? 0 : cache.length();

@@ -6,8 +6,9 @@ import ai.djl.ndarray.types.Shape;
 import org.peft4j.nn.Module;
 
 /**
- * An encoder in BERT's layout with Hugging Face parameter names: {@code embeddings.*} and
- * {@code encoder.layer.N.*}. Returns the last hidden state; task heads sit on top. Families differ
+ * An encoder in BERT's layout with Hugging Face parameter names: {@code embeddings.*},
+ * {@code encoder.layer.N.*} and, when built with one, {@code pooler.dense.*}. Returns the last
+ * hidden state; {@link #pooled} gives the pooler's output, task heads sit on top. Families differ
  * only in how positions are counted ({@link BertEmbeddings}).
  */
 public class EncoderModel extends Module implements TokenEncoder {
@@ -15,8 +16,13 @@ public class EncoderModel extends Module implements TokenEncoder {
     private final BertConfig config;
     private final int maxLength;
 
-    /** A model with placeholder weights (zeros, LayerNorms at identity). */
+    /** A model without a pooler, with placeholder weights (zeros, LayerNorms at identity). */
     protected EncoderModel(NDManager manager, BertConfig config, boolean paddingOffset) {
+        this(manager, config, paddingOffset, false);
+    }
+
+    /** A model with placeholder weights, with a pooler ({@link BertPooler}) when {@code pooler}. */
+    protected EncoderModel(NDManager manager, BertConfig config, boolean paddingOffset, boolean pooler) {
         BertEmbeddings embeddings = new BertEmbeddings(manager, config, paddingOffset);
         this.config = config;
         this.maxLength = embeddings.maxLength(config);
@@ -26,6 +32,27 @@ public class EncoderModel extends Module implements TokenEncoder {
         }
         addChild("embeddings", embeddings);
         addChild("encoder", new BertEncoder(manager, config));
+        if (pooler) {
+            addChild("pooler", new BertPooler(manager, config.hiddenSize()));
+        }
+    }
+
+    /** Whether this encoder has a pooler. */
+    public boolean hasPooler() {
+        return children().containsKey("pooler");
+    }
+
+    /** The pooler; only when {@link #hasPooler()}. */
+    public BertPooler pooler() {
+        return (BertPooler) child("pooler");
+    }
+
+    /**
+     * The pooler's output for the last hidden state {@code hidden} (B, T, H): (B, H), as Transformers'
+     * {@code pooler_output}.
+     */
+    public NDArray pooled(NDArray hidden) {
+        return pooler().forward(hidden);
     }
 
     public BertConfig config() {

@@ -55,6 +55,20 @@ public interface ModelFamily<C extends ModelConfig> {
     /** The model for {@code task} with placeholder weights; {@code task} is one of {@link #tasks()}. */
     Module build(C config, Task<?> task, NDManager manager);
 
+    /**
+     * The model for {@code task} shaped after what {@code weights} holds, where the layout depends on
+     * it (BERT's encoder has a pooler when its checkpoint has one); by default
+     * {@link #build(ModelConfig, Task, NDManager)}.
+     */
+    default Module build(C config, Task<?> task, CheckpointFiles weights, NDManager manager) {
+        return build(config, task, manager);
+    }
+
+    /** The classifier heads it builds ({@link Task#head()}); by default only the Transformers head. */
+    default List<ClassifierHead> heads() {
+        return List.of(ClassifierHead.TRANSFORMERS);
+    }
+
     /** Checkpoint names of the model {@link #build} makes for {@code task}. */
     CheckpointNames checkpointNames(C config, Task<?> task);
 
@@ -68,6 +82,14 @@ public interface ModelFamily<C extends ModelConfig> {
      * task's seed); by default nothing.
      */
     default void initialize(Module model, C config, Task<?> task, List<String> notLoaded, NDManager manager) {
+    }
+
+    /**
+     * The weights {@code dir} holds for {@code task}: its {@code model.safetensors} or shards; a family
+     * adds weights a layout keeps elsewhere (a mean-pooled classifier in sentence-transformers' Dense).
+     */
+    default CheckpointFiles weights(Path dir, Task<?> task) throws IOException {
+        return CheckpointFiles.open(dir);
     }
 
     /** The typed config of a model directory. */
@@ -84,9 +106,9 @@ public interface ModelFamily<C extends ModelConfig> {
      */
     default <M> M load(Path dir, Task<M> task) throws IOException {
         C config = configOf(dir);
-        CheckpointFiles weights = CheckpointFiles.open(dir);
+        CheckpointFiles weights = weights(dir, task);
         NDManager manager = Backend.get().manager();
-        Module model = build(config, requireTask(task), manager);
+        Module model = build(config, requireTask(task), weights, manager);
         try {
             WeightLoader.LoadReport report = WeightLoader.load(model, weights, checkpointNames(config, task)::toPath,
                     optionalPaths(task, weights), manager);
@@ -124,11 +146,15 @@ public interface ModelFamily<C extends ModelConfig> {
         return RandomInit.DEFAULT_STD;
     }
 
-    /** {@code task}, when this family builds it. */
+    /** {@code task}, when this family builds it (with its head, for a classifier). */
     default <M> Task<M> requireTask(Task<M> task) {
         if (!tasks().contains(task.kind())) {
             throw new IllegalArgumentException("a " + name() + " model cannot be loaded as a " + task.kind().label()
                     + "; it is a " + String.join(" or ", tasks().stream().map(Task.Kind::label).toList()));
+        }
+        if (task.head() != null && !heads().contains(task.head())) {
+            throw new IllegalArgumentException("a " + name() + " sequence classifier has no '" + task.head().label()
+                    + "' head; valid: " + String.join(", ", heads().stream().map(h -> "'" + h.label() + "'").toList()));
         }
         return task;
     }

@@ -14,4 +14,13 @@ public interface SequenceClassifier {
     NDArray forward(NDArray inputIds, NDArray attentionMask, NDArray tokenTypeIds);
 
     int numLabels();
+
+    /**
+     * The Transformers class that computes this head ({@code config.json}'s {@code architectures}),
+     * or null when none does ({@link MeanPooledClassifier}). By default the class's own name, as
+     * peft4j's classifiers are named after theirs.
+     */
+    default String architecture() {
+        return getClass().getSimpleName();
+    }
 }

@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import org.peft4j.models.core.AttentionContext;
+import org.peft4j.models.core.DecoderBackbone;
 import org.peft4j.models.core.KvCache;
 import org.peft4j.models.core.LayerStack;
 import org.peft4j.models.core.Masks;
@@ -20,7 +21,7 @@ import java.util.List;
  * The GPT-2 decoder (Radford et al. 2019) with Hugging Face names: token embedding {@code wte},
  * learned positions {@code wpe}, blocks {@code h.N}, final {@code ln_f}.
  */
-public final class GPT2Model extends Module {
+public final class GPT2Model extends Module implements DecoderBackbone {
 
     private final GPT2Config config;
     private final ModuleList<GPT2Block> blocks;
@@ -43,6 +44,7 @@ public final class GPT2Model extends Module {
     }
 
     /** As {@link org.peft4j.models.core.CausalLm#forward}, returning (B, T, H) after ln_f. */
+    @Override
     public NDArray forward(NDArray inputIds, NDArray attentionMask, NDArray positionIds, KvCache cache) {
         long t = inputIds.getShape().get(1);
         long past = cache == null ? 0 : cache.length();
