@@ -14,16 +14,19 @@ import java.util.concurrent.Callable
 
 /**
  * The offline merge: base model + LoRA or AdaLoRA adapter → a complete Hugging Face directory that needs no adapter
- * code. A decoder keeps its checkpoint's tensor names; on an encoder, a classification adapter gives a BERT sequence
- * classifier with its labels, an embedding adapter the encoder itself.
+ * code. A classification adapter gives the family's Transformers classifier with its labels (a mean-pooled one,
+ * sentence-transformers' layout); otherwise a decoder keeps its checkpoint's tensor names, and an embedding adapter
+ * gives the encoder itself.
  */
 @Command(name = 'merge', mixinStandardHelpOptions = true, versionProvider = Main.Version,
         description = ['Merge a LoRA or AdaLoRA adapter (by adapter_config.json\'s peft_type) into its base model (W + ΔW)',
                 'and write a complete Hugging Face directory (config.json, model.safetensors with every base weight, tokenizer',
-                'files, chat template, generation config) that loads without peft4j: a decoder (${sys:peft4j.help.decoder-model-types})',
-                'keeps the base checkpoint\'s tensor names and layouts, in f32; on an encoder a classification adapter',
-                '(task SEQ_CLS, a saved classifier, or --labels) gives the family\'s sequence classifier with its labels, any other adapter',
-                'the encoder itself. An adapter that does not fit the model is refused before anything is written. The merged',
+                'files, chat template, generation config) that loads without peft4j. A classification adapter (task SEQ_CLS,',
+                'a saved head, or --labels) gives the classifier AutoModelForSequenceClassification loads with the same logits',
+                '(every family\'s own head), with its labels; a head on the mean of the token states, which no',
+                'Transformers class computes, is written in sentence-transformers\' layout (its encode() gives the logits).',
+                'Otherwise a decoder keeps the base checkpoint\'s tensor names and layouts, in f32, and an embedding adapter',
+                'gives the encoder itself. An adapter that does not fit the model is refused before anything is written. The merged',
                 'directory is then loaded and its outputs compared with base + adapter on a few texts; the largest difference',
                 'is printed.'],
         footer = ['', 'Examples:', '  peft4j merge --model minilm --adapter runs/quickstart/adapter --out merged   # labels from the adapter\'s head_config.json',
@@ -60,12 +63,8 @@ class MergeCommand implements Callable<Integer> {
         }
         Path modelDir = Models.directory(model)
         Models.modelDir(adapter, 'adapter')
-        boolean decoder = MergedExport.isDecoder(modelDir)
-        if (labels != null && decoder) {
-            throw new UserError("--labels is for sequence classifiers; ${modelDir} is a causal language model")
-        }
         // the class names a run saved beside its adapter, unless given
-        List<String> names = decoder ? null : labels ?: HeadLabels.read(adapter)
+        List<String> names = labels ?: HeadLabels.read(adapter)
         MergeDifference check
         try {
             MergedExport.merge(modelDir, adapter, out, names)

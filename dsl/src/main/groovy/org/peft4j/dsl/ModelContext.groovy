@@ -7,6 +7,7 @@ import org.peft4j.data.ChatTemplate
 import org.peft4j.models.ModelInit
 import org.peft4j.models.ModelSpec
 import org.peft4j.models.TaskType
+import org.peft4j.models.core.ClassifierHead
 import org.peft4j.run.CausalLmOptions
 import org.peft4j.run.EmbeddingOptions
 
@@ -71,9 +72,21 @@ class ModelContext extends Context {
                 args.temperature == null ? 0.05d : ((Number) args.temperature).doubleValue()))
     }
 
-    /** One label per text: {@code classification(labels: ['ham', 'spam'])}. */
-    Task classification(@NamedParam(value = 'labels', type = List, required = true) Map<String, ?> args) {
-        new Task(TaskType.CLASSIFICATION, ((List<?>) args.labels).collect { String.valueOf(it) })
+    /**
+     * One label per text: {@code classification(labels: ['ham', 'spam'], head: 'transformers')}. {@code head} is
+     * 'transformers' (the head AutoModelForSequenceClassification computes: BERT's pooler, RoBERTa's classification
+     * head, a decoder's last token) or 'mean' (a classifier on the mean of the token states, as sentence encoders pool;
+     * BERT and RoBERTa); without it, the model's own: its checkpoint's head, else the pooling a sentence-transformers
+     * model records (the mean for 'minilm'), else 'transformers'.
+     */
+    Task classification(@NamedParam(value = 'labels', type = List, required = true)
+                        @NamedParam(value = 'head', type = String) Map<String, ?> args) {
+        String head = (String) args.head
+        ClassifierHead kind = head == null ? null : ClassifierHead.named(head)
+        if (head != null && kind == null) {
+            origins.problem("model.task classification(head: '${head}') is not a head peft4j builds; valid: ${ClassifierHead.labels().collect { "'${it}'" }.join(', ')}, or leave it out for the model's own".toString())
+        }
+        new Task(TaskType.CLASSIFICATION, ((List<?>) args.labels).collect { String.valueOf(it) }, null, null, kind)
     }
 
     /** {@code 'pretrained'} (the directory's weights) or {@code 'random'}: a decoder from its config.json, trained from scratch. */
@@ -115,7 +128,7 @@ class ModelContext extends Context {
 
     @PackageScope
     ModelSpec build() {
-        new ModelSpec(source, path, task?.type(), task?.labels(), INITS[init])
+        new ModelSpec(source, path, task?.type(), task?.labels(), INITS[init], task?.head())
     }
 
     /** The task's causal-LM options, or null for other tasks; the data format comes from the data block. */

@@ -1,6 +1,7 @@
 package org.peft4j.export;
 
 import org.peft4j.models.Registry;
+import org.peft4j.models.core.SequenceClassifier;
 import org.peft4j.models.core.Task;
 import org.peft4j.nn.Module;
 
@@ -9,7 +10,7 @@ import java.nio.file.Path;
 
 /**
  * The one place where a merge loads a base model, through the {@link Registry}: a decoder, a bare
- * encoder, or an encoder with a sequence-classification head.
+ * encoder, or a sequence classifier.
  */
 final class BaseModels {
 
@@ -30,8 +31,8 @@ final class BaseModels {
         return (Module) Registry.load(dir, Task.ENCODER);
     }
 
-    /** The encoder with a {@code classifier} of {@code numLabels} outputs, as {@code predict} loads it. */
-    static Module classifier(Path dir, int numLabels) throws IOException {
-        return (Module) Registry.load(dir, Task.sequenceClassification(numLabels, 0));
+    /** The sequence classifier of {@code task} (its outputs and head), as {@code predict} loads it. */
+    static Module classifier(Path dir, Task<SequenceClassifier> task) throws IOException {
+        return (Module) Registry.load(dir, task);
     }
 }

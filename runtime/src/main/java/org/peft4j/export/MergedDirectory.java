@@ -36,8 +36,18 @@ final class MergedDirectory {
     /** Files copied along when the base has them. */
     static final List<String> SIDE_FILES = List.of("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json",
             "added_tokens.json", "tokenizer.model", "vocab.json", "merges.txt", "vocab.txt", "spiece.model",
-            "sentencepiece.bpe.model", "chat_template.jinja", "chat_template.json", "generation_config.json",
-            "modules.json", "config_sentence_transformers.json", "sentence_bert_config.json", "1_Pooling/config.json");
+            "sentencepiece.bpe.model", "chat_template.jinja", "chat_template.json", "generation_config.json");
+    /**
+     * sentence-transformers' files, copied along for a merged encoder; a classifier's directory does
+     * not carry its base's (they would describe the base's pooling, not the classifier).
+     */
+    static final List<String> SENTENCE_FILES = List.of("modules.json", "config_sentence_transformers.json",
+            "sentence_bert_config.json", "1_Pooling/config.json");
+
+    /** Files a merge adds beside the weights and config.json, written into the directory being assembled. */
+    interface Extra {
+        void write(Path dir) throws IOException;
+    }
 
     private static final String TIED_HEAD = "lm_head.weight";
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
@@ -50,12 +60,25 @@ final class MergedDirectory {
      * side files into {@code outDir} through a hidden sibling that is renamed into place.
      */
     static void write(Path sourceDir, Path outDir, Map<String, NDArray> tensors, String config) throws IOException {
+        write(sourceDir, outDir, tensors, config, true, dir -> { });
+    }
+
+    /**
+     * As {@link #write(Path, Path, Map, String)}; the base's sentence-transformers files are copied
+     * only with {@code sentenceFiles}, and {@code extra} adds files of the merge's own.
+     */
+    static void write(Path sourceDir, Path outDir, Map<String, NDArray> tensors, String config, boolean sentenceFiles,
+                      Extra extra) throws IOException {
         checkTarget(outDir);
         Path tmp = Files.createDirectories(scratch(outDir));
         try {
             SafeTensors.write(tmp.resolve("model.safetensors"), tensors, Map.of("format", "pt"));
             Files.writeString(tmp.resolve("config.json"), config);
-            for (String name : SIDE_FILES) {
+            List<String> copied = new java.util.ArrayList<>(SIDE_FILES);
+            if (sentenceFiles) {
+                copied.addAll(SENTENCE_FILES);
+            }
+            for (String name : copied) {
                 Path f = sourceDir.resolve(name);
                 if (Files.isRegularFile(f)) {
                     Files.createDirectories(tmp.resolve(name).getParent());
@@ -71,6 +94,7 @@ final class MergedDirectory {
                     Files.writeString(tokenizerConfig, JSON.writeValueAsString(complete) + "\n");
                 }
             }
+            extra.write(tmp);
             publish(tmp, outDir);
         } finally {
             FileTrees.deleteRecursively(tmp);

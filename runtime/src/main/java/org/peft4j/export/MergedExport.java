@@ -4,8 +4,10 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.peft4j.models.core.CheckpointFiles;
-import org.peft4j.models.core.WeightLoader;
+import org.peft4j.models.core.MeanPooledClassifier;
 import org.peft4j.models.core.SequenceClassifier;
+import org.peft4j.models.core.Task;
+import org.peft4j.models.core.WeightLoader;
 import org.peft4j.nn.Module;
 import org.peft4j.nn.Parameter;
 import org.peft4j.peft.AdapterLayer;
@@ -29,12 +31,16 @@ import java.util.OptionalInt;
  * written as a complete Hugging Face directory that needs no adapter code. No {@code lora_*}
  * tensor is written; an adapted layer's {@code base_layer.weight} becomes its {@code weight}.
  *
- * <p>Which model the directory holds follows what was trained: a decoder (Llama family, GPT-2;
- * {@link MergedDecoder}) keeps its checkpoint's names; a sequence classifier (the adapter's task
- * is SEQ_CLS, it saved a classifier, or labels are given) is written as
- * the family's sequence classifier (BERT's {@code BertForSequenceClassification}) with its labels; any other adapter on an encoder (an
- * embedding adapter) gives the encoder under its checkpoint's names. Every weight of the base
- * checkpoint is in the result, the ones the loaded model does not use (BERT's pooler) copied.
+ * <p>Which model the directory holds follows what was trained. A sequence classifier (the adapter's
+ * task is SEQ_CLS, it saved a head, or labels are given) with a Transformers head is written as the
+ * family's Transformers class ({@code BertForSequenceClassification}, {@code RobertaForSequenceClassification},
+ * {@code LlamaForSequenceClassification}, ...) with its labels, its weights exactly the class's, so
+ * {@code AutoModelForSequenceClassification} computes the same logits. A classifier over the mean of
+ * the token states, which no Transformers class computes, is written in sentence-transformers'
+ * layout (the encoder, Pooling with the mean, a Dense layer with the identity activation holding the
+ * classifier), whose {@code SentenceTransformer(dir).encode(texts)} are its logits. A decoder's
+ * causal LM ({@link MergedDecoder}) and an encoder with any other adapter (an embedding adapter) keep
+ * their checkpoint's names, and every weight of the base checkpoint is in the result.
  */
 public final class MergedExport {
 
@@ -52,8 +58,9 @@ public final class MergedExport {
      * which restores their base weights up to float rounding (W + ΔW − ΔW); layers already merged
      * stay merged.
      *
-     * @param sourceModelDir the directory the base model was loaded from: its weights the model does
-     *                       not hold, its {@code config.json} and side files are carried over
+     * @param sourceModelDir the directory the base model was loaded from: its config.json and side
+     *                       files are carried over, and, for an encoder or a decoder, its weights
+     *                       the model does not hold
      * @param outDir         must not exist, or be an empty directory
      * @param labels         the class names, in class-id order, for a sequence classifier's
      *                       {@code id2label}/{@code label2id}; null to keep the base's when they fit
@@ -74,12 +81,18 @@ public final class MergedExport {
                     mergedHere.add(layer);
                 }
             }
-            // a classifier head over an encoder checkpoint takes the model's names; anything else the checkpoint's
-            boolean classifier = root instanceof SequenceClassifier;
-            Map<String, NDArray> tensors = MergedDirectory.tensors(MergedDirectory.plainParameters(root),
-                    root.children().keySet(), base, copies, !classifier);
-            MergedDirectory.write(sourceModelDir, outDir, tensors, classifier ? MergedDirectory.text(configJson)
-                    : java.nio.file.Files.readString(config));
+            if (root instanceof MeanPooledClassifier mean) {
+                MeanClassifierLayout.write(mean, sourceModelDir, outDir, base, configJson, copies);
+            } else if (root instanceof SequenceClassifier) {
+                // exactly the Transformers class's weights: what the base holds beside them (a pooler
+                // RoBERTa's classifier does not build, a causal LM's lm_head) it would not use
+                MergedDirectory.write(sourceModelDir, outDir, MergedDirectory.plainParameters(root),
+                        MergedDirectory.text(configJson), false, dir -> { });
+            } else {
+                MergedDirectory.write(sourceModelDir, outDir, MergedDirectory.tensors(
+                        MergedDirectory.plainParameters(root), root.children().keySet(), base, copies, true),
+                        java.nio.file.Files.readString(config));
+            }
         } finally {
             mergedHere.forEach(AdapterLayer::unmerge);
             copies.close();
@@ -92,20 +105,12 @@ public final class MergedExport {
      * does not fit the model is refused, with every mismatch named, before anything is written.
      *
      * @param labels the class names in class-id order, written to {@code config.json}; null to take
-     *               the number of classes from the trained classifier in the adapter (else the model)
-     * @throws IllegalArgumentException when labels are given for a decoder, or a SEQ_CLS adapter's
-     *                                  number of classes is unknown (neither file holds a classifier)
+     *               the number of classes from the trained head in the adapter (else the model)
+     * @throws IllegalArgumentException when a SEQ_CLS adapter's number of classes is unknown (neither
+     *                                  file holds a head), or a part of the head would be random
      */
     public static void merge(Path modelDir, Path adapterDir, Path outDir, List<String> labels) throws IOException {
         MergedDirectory.checkTarget(outDir);
-        if (BaseModels.isDecoder(modelDir)) {
-            if (labels != null) {
-                throw new IllegalArgumentException("labels " + labels + " are for sequence classifiers; " + modelDir
-                        + " is a causal language model");
-            }
-            MergedDecoder.merge(modelDir, adapterDir, outDir);
-            return;
-        }
         String task = PeftFiles.readConfig(adapterDir).path("task_type").asText("");
         OptionalInt head = TrainedHead.rows(modelDir, adapterDir);
         if (labels != null) {
@@ -113,23 +118,25 @@ public final class MergedExport {
         } else if (head.isPresent()) {
             merge(modelDir, adapterDir, outDir, head.getAsInt(), null);
         } else if (task.equals("SEQ_CLS")) {
-            throw new IllegalArgumentException("neither " + adapterDir + " nor " + modelDir + " holds a classifier"
-                    + " (classifier.weight), so the number of classes is unknown and the head would be untrained;"
-                    + " give the labels or numLabels");
+            throw new IllegalArgumentException("neither " + adapterDir + " nor " + modelDir + " holds a classifier's"
+                    + " output layer (classifier, classifier.out_proj or score), so the number of classes is unknown"
+                    + " and the head would be untrained; give the labels or numLabels");
+        } else if (BaseModels.isDecoder(modelDir)) {
+            MergedDecoder.merge(modelDir, adapterDir, outDir);
         } else {
             mergeEncoder(modelDir, adapterDir, outDir);
         }
     }
 
-    /** Whether {@code modelDir} holds a decoder (Llama family or GPT-2), whose merge takes no labels. */
+    /** Whether {@code modelDir} holds a decoder (Llama family or GPT-2). */
     public static boolean isDecoder(Path modelDir) throws IOException {
         return BaseModels.isDecoder(modelDir);
     }
 
     /**
-     * The offline merge with a classifier of {@code numLabels} outputs; it must match the adapter's
-     * saved classifier if it has one, and starts from seed 0's random weights if neither the
-     * adapter nor the model holds one.
+     * The offline merge with a classifier of {@code numLabels} outputs and the head the adapter's run
+     * recorded (else the model's conventional head); it must match the adapter's saved head if it
+     * has one, and every part of the head must come from the model or the adapter.
      */
     public static void merge(Path modelDir, Path adapterDir, Path outDir, int numLabels) throws IOException {
         merge(modelDir, adapterDir, outDir, numLabels, null);
@@ -138,9 +145,12 @@ public final class MergedExport {
     private static void merge(Path modelDir, Path adapterDir, Path outDir, int numLabels, List<String> labels)
             throws IOException {
         MergedDirectory.checkTarget(outDir);
-        Module model = BaseModels.classifier(modelDir, numLabels);
+        Task<SequenceClassifier> task = Task.sequenceClassification(numLabels, 0, TrainedHead.head(modelDir, adapterDir));
+        Module model = BaseModels.classifier(modelDir, task);
         try {
-            write(PeftAdapters.load(adapterDir, model), modelDir, outDir, labels);
+            AdapterModel adapter = PeftAdapters.load(adapterDir, model);
+            TrainedHead.requireComplete(modelDir, adapterDir, task, model, adapter);
+            write(adapter, modelDir, outDir, labels);
         } finally {
             free(model);
         }
@@ -176,8 +186,10 @@ public final class MergedExport {
             throw new IllegalArgumentException(labels.size() + " labels " + labels + " were given for a classifier with "
                     + n + " outputs; give one name per class");
         }
-        // peft4j's classifiers carry the name of the Transformers class that loads their head
-        c.putArray("architectures").add(root.getClass().getSimpleName());
+        // the Transformers class that computes the head; a mean-pooled one is a plain encoder to Transformers
+        String architecture = classifier.architecture() != null ? classifier.architecture()
+                : MeanClassifierLayout.encoderArchitecture(c);
+        c.putArray("architectures").add(architecture);
         c.put("num_labels", n);
         boolean sourceFits = labels == null && c.path("id2label").size() == n && c.path("label2id").size() == n;
         if (!sourceFits) {

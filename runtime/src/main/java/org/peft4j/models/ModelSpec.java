@@ -1,5 +1,6 @@
 package org.peft4j.models;
 
+import org.peft4j.models.core.ClassifierHead;
 import org.peft4j.models.core.ModelFamily;
 
 import java.io.IOException;
@@ -16,14 +17,22 @@ import java.util.Optional;
  * @param task   the task
  * @param labels the class labels, in the order of the classifier's outputs
  * @param init   pretrained weights, or random ones in the config's shape (training from scratch)
+ * @param head   a classifier's head; null for the model's convention (its checkpoint's head, else the
+ *               pooling a sentence encoder was trained with, else the family's Transformers head)
  */
-public record ModelSpec(String source, Path path, TaskType task, List<String> labels, ModelInit init) {
+public record ModelSpec(String source, Path path, TaskType task, List<String> labels, ModelInit init,
+                        ClassifierHead head) {
 
     public static final List<String> EMBEDDED = List.of("minilm", "bge-small-en");
 
     public ModelSpec {
         labels = labels == null ? List.of() : List.copyOf(labels);
         init = init == null ? ModelInit.PRETRAINED : init;
+    }
+
+    /** A model with its conventional head. */
+    public ModelSpec(String source, Path path, TaskType task, List<String> labels, ModelInit init) {
+        this(source, path, task, labels, init, null);
     }
 
     /** A model started from its pretrained weights. */
@@ -69,6 +78,10 @@ public record ModelSpec(String source, Path path, TaskType task, List<String> la
             p.add("model.source '" + source + "' is an encoder; task causalLm(...) needs a decoder: path '<HF directory"
                     + " of a " + String.join(", ", Registry.modelTypes(org.peft4j.models.core.Task.Kind.CAUSAL_LM))
                     + " model>'");
+        }
+        if (head != null && task != TaskType.CLASSIFICATION) {
+            p.add("model.task " + (task == null ? "(missing)" : task.name().toLowerCase()) + " has no classifier head;"
+                    + " head: '" + head.label() + "' is for task classification(labels: [...], head: ...)");
         }
         if (init == ModelInit.RANDOM && task != TaskType.CAUSAL_LM) {
             p.add("model.init 'random' trains a decoder from scratch and needs task causalLm(...); a "

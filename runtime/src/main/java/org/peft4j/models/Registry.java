@@ -19,6 +19,7 @@ import org.peft4j.models.qwen2.Qwen2Family;
 import org.peft4j.models.qwen3.Qwen3Family;
 import org.peft4j.models.roberta.RobertaFamily;
 import org.peft4j.models.smollm3.SmolLm3Family;
+import org.peft4j.nn.Module;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -112,6 +113,16 @@ public final class Registry {
      */
     public static <M> M load(Path dir, Task<M> task) throws IOException {
         return familyFor(dir, task).load(dir, task);
+    }
+
+    /**
+     * The parameters of {@code model} (loaded from {@code dir} for {@code task}) that the checkpoint
+     * did not hold, so the family drew them: the parts of a classifier's head that are new.
+     */
+    public static List<String> newParameters(Path dir, Task<?> task, Module model) throws IOException {
+        ModelFamily<?> family = familyFor(dir, task);
+        var optional = family.optionalPaths(task, family.weights(dir, task));
+        return model.namedParameters().keySet().stream().filter(optional).toList();
     }
 
     /**

@@ -8,10 +8,15 @@ import org.peft4j.data.ClassificationDataset;
 import org.peft4j.data.DataConfig;
 import org.peft4j.data.OnBadLine;
 import org.peft4j.data.Tokenizer;
+import org.peft4j.models.EmbeddedModels;
+import org.peft4j.models.ModelSpec;
 import org.peft4j.models.Registry;
+import org.peft4j.models.core.ClassifierHead;
+import org.peft4j.models.core.DecoderForSequenceClassification;
 import org.peft4j.models.core.SequenceClassifier;
 import org.peft4j.models.core.Task;
 import org.peft4j.nn.Module;
+import org.peft4j.peft.TrainedHead;
 import org.peft4j.train.TrainingData;
 import org.peft4j.train.TrainingListener;
 import org.peft4j.train.TrainingObjective;
@@ -23,10 +28,18 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-/** Sequence classification with an encoder and its family's new classification head. */
+/**
+ * Sequence classification: any family's classifier (BERT, RoBERTa, the decoders) with the head the
+ * recipe names, else the model's conventional one ({@link #headOf}).
+ */
 final class ClassificationRun implements TaskRun<Batch> {
 
+    /** The encoder children of the encoder families' classifiers, under which a pooler sits. */
+    private static final List<String> ENCODERS = List.of("bert", "roberta");
+
     private final SequenceClassifier model;
+    private final ClassifierHead head;
+    private final List<String> newHeadParameters;
     private final Tokenizer tokenizer;
     private final ClassificationDataset train;
     private final ClassificationDataset valid;
@@ -37,14 +50,23 @@ final class ClassificationRun implements TaskRun<Batch> {
     private final Path modelDir;
     private final long seed;
 
-    /** Loads the encoder with a head initialised from the engine's current seed, then tokenizes the data. */
+    /** Loads the classifier, the parts of its head the checkpoint lacks drawn from {@code seed}, then tokenizes the data. */
     ClassificationRun(RunConfig config, Path modelDir, NDManager manager, long seed, TrainingListener listener)
             throws IOException {
         this.modelDir = modelDir;
         this.seed = seed;
-        this.model = load(modelDir, config.model().labels().size(), seed);
+        this.head = headOf(config.model(), modelDir);
+        this.model = load(modelDir, config.model().labels().size(), seed, head);
+        if (model instanceof DecoderForSequenceClassification d && d.padTokenId() == null) {
+            ((Module) model).namedParameters().values().forEach(p -> p.value().close());
+            throw new ConfigException(List.of("model.task classification on " + modelDir + ": config.json has no"
+                    + " pad_token_id, so the classifier cannot tell where a padded row ends (Transformers refuses"
+                    + " batches > 1 alike); set pad_token_id in config.json to the tokenizer's padding token"));
+        }
+        this.newHeadParameters = Registry.newParameters(modelDir,
+                Task.sequenceClassification(config.model().labels().size(), seed, head), (Module) model);
         listener.onPhase("tokenizing data");
-        this.tokenizer = Tokenizer.load(modelDir, config.data().maxLength());
+        this.tokenizer = Tokenizer.load(modelDir, config.data().maxLength(), padTokenOf(model));
         this.labels = config.model().labels();
         this.train = ClassificationDataset.train(config.data(), labels, tokenizer, OnBadLine.FAIL);
         checkClasses(train, config.data(), listener);
@@ -56,14 +78,19 @@ final class ClassificationRun implements TaskRun<Batch> {
         this.manager = manager;
     }
 
-    /** The encoder with a new head of {@code labels} outputs drawn from {@code seed}. */
-    private static SequenceClassifier load(Path modelDir, int labels, long seed) throws IOException {
-        return Registry.load(modelDir, Task.sequenceClassification(labels, seed));
+    /** The classifier with {@code head}, its new parts of {@code labels} outputs drawn from {@code seed}. */
+    private static SequenceClassifier load(Path modelDir, int labels, long seed, ClassifierHead head)
+            throws IOException {
+        try {
+            return Registry.load(modelDir, Task.sequenceClassification(labels, seed, head));
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException(List.of("model.task classification on " + modelDir + ": " + e.getMessage()));
+        }
     }
 
     @Override
     public Module loadBase() throws IOException {
-        return (Module) load(modelDir, labels.size(), seed);
+        return (Module) load(modelDir, labels.size(), seed, head);
     }
 
     /** The logits, (n, classes). */
@@ -106,9 +133,46 @@ final class ClassificationRun implements TaskRun<Batch> {
         }
     }
 
+    /** The recipe's head, else the embedded model's training convention, else the model directory's. */
+    static ClassifierHead headOf(ModelSpec spec, Path modelDir) throws IOException {
+        if (spec.head() != null) {
+            return spec.head();
+        }
+        return spec.source() != null ? EmbeddedModels.conventionalHead(spec.source())
+                : Registry.conventionalHead(modelDir);
+    }
+
+    /**
+     * The id a decoder's classifier finds each row's end by, which its batches are padded with (as
+     * Transformers' tokenizer pads with it); null for encoders, which read the attention mask.
+     */
+    static Integer padTokenOf(SequenceClassifier model) {
+        return model instanceof DecoderForSequenceClassification d ? d.padTokenId() : null;
+    }
+
     @Override
     public Module model() {
         return (Module) model;
+    }
+
+    /**
+     * Parts of the head the checkpoint lacks start at random and must train, or the adapter would
+     * be saved without them and every later load would draw other values: refused, naming the
+     * modules to save.
+     */
+    @Override
+    public void checkTrainable() {
+        Map<String, org.peft4j.nn.Parameter> params = ((Module) model).namedParameters();
+        List<String> frozen = newHeadParameters.stream().filter(p -> !params.get(p).trainable()).toList();
+        if (frozen.isEmpty()) {
+            return;
+        }
+        // the module to save: the head's own top-level module, or the encoder's pooler
+        List<String> modules = frozen.stream().map(p -> p.split("\\."))
+                .map(parts -> ENCODERS.contains(parts[0]) ? parts[1] : parts[0]).distinct().toList();
+        throw new ConfigException(List.of("the " + head.label() + " head's " + frozen + " are new (the checkpoint has"
+                + " none) and would stay at their random start: train them as modules to save, e.g. modulesToSave "
+                + String.join(", ", modules.stream().map(m -> "'" + m + "'").toList())));
     }
 
     @Override
@@ -161,13 +225,15 @@ final class ClassificationRun implements TaskRun<Batch> {
     @Override
     public Path saveFull(Path runDir, Path adapterDir) throws IOException {
         FullWeights.save((Module) model, adapterDir);
+        saveBeside(adapterDir);
         return adapterDir;
     }
 
-    /** The class names, so that predict, merge and export name the classes as the recipe did. */
+    /** The class names and the head, so that predict, eval, merge and export compute and name what the run trained. */
     @Override
     public void saveBeside(Path dir) throws IOException {
         HeadLabels.write(dir, labels);
+        TrainedHead.record(dir, head);
     }
 
     @Override

@@ -19,6 +19,7 @@ import org.peft4j.models.core.ModelConfig;
 import org.peft4j.models.core.SequenceClassifier;
 import org.peft4j.models.core.Task;
 import org.peft4j.nn.Module;
+import org.peft4j.peft.AdapterModel;
 import org.peft4j.peft.TrainedHead;
 import org.peft4j.peft.files.PeftAdapters;
 import org.peft4j.tensor.Backend;
@@ -61,7 +62,10 @@ public final class Predictor implements AutoCloseable {
     }
 
     /**
-     * Loads a model for prediction, in eval mode with every parameter frozen.
+     * Loads a model for prediction, in eval mode with every parameter frozen, with the head the
+     * adapter's run recorded, else the model directory's conventional head
+     * ({@link TrainedHead#head}): a merged Transformers classifier, a mean-pooled one in
+     * sentence-transformers' layout, or a base model with a PEFT adapter.
      *
      * @param modelDir   a Hugging Face model directory with {@code tokenizer.json}
      * @param adapterDir a PEFT adapter directory to apply, or null
@@ -71,15 +75,17 @@ public final class Predictor implements AutoCloseable {
      * @param maxLength  tokens per text, longer ones are cut (use the training's {@code data.maxLength});
      *                   0 for the model's limit, at most 512
      * @throws IllegalArgumentException when the number of classes cannot be found, or when neither
-     *                                  the model nor the adapter holds a trained classifier
+     *                                  the model nor the adapter holds a part of the head (which would
+     *                                  then be random)
      */
     public static Predictor open(Path modelDir, Path adapterDir, List<String> labels, int maxLength) throws IOException {
         ModelConfig config = Registry.config(modelDir);
         OptionalInt rows = TrainedHead.rows(modelDir, adapterDir);
         if (rows.isEmpty()) {
             throw new IllegalArgumentException("neither " + modelDir + (adapterDir == null ? "" : " nor " + adapterDir)
-                    + " holds a classifier (classifier.weight), so predictions would come from an untrained head;"
-                    + " give the adapter of a run trained with modulesToSave 'classifier', or its merged export");
+                    + " holds a classifier's output layer (classifier, classifier.out_proj or score), so predictions"
+                    + " would come from an untrained head; give the adapter of a run trained with modulesToSave"
+                    + " 'classifier' (or 'score' on a decoder), or its merged export");
         }
         List<String> saved = adapterDir == null ? null : HeadLabels.read(adapterDir);
         List<String> names = labelNames(labels, saved != null ? saved : configLabels(modelDir),
@@ -88,14 +94,16 @@ public final class Predictor implements AutoCloseable {
         int length = maxLength > 0 ? maxLength : Math.min(512, config.maxPositions());
 
         NDManager manager = Backend.get().manager();
-        SequenceClassifier model = Registry.load(modelDir, Task.sequenceClassification(names.size(), 0));
+        Task<SequenceClassifier> task = Task.sequenceClassification(names.size(), 0,
+                TrainedHead.head(modelDir, adapterDir));
+        SequenceClassifier model = Registry.load(modelDir, task);
         try {
-            if (adapterDir != null) {
-                PeftAdapters.load(adapterDir, (Module) model, manager);
-            }
+            AdapterModel adapter = adapterDir == null ? null : PeftAdapters.load(adapterDir, (Module) model);
+            TrainedHead.requireComplete(modelDir, adapterDir, task, (Module) model, adapter);
             ((Module) model).setTrainable(false);
             ((Module) model).train(false);
-            return new Predictor(model, Tokenizer.load(modelDir, length), names, manager);
+            return new Predictor(model, Tokenizer.load(modelDir, length, ClassificationRun.padTokenOf(model)), names,
+                    manager);
         } catch (IOException | RuntimeException e) {
             free(model);
             throw e;

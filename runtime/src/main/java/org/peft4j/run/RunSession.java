@@ -62,6 +62,7 @@ final class RunSession implements AutoCloseable {
         if (adapter == null) {
             model.setTrainable(true);
         }
+        task.checkTrainable();
         HalfPrecision.apply(backend, model, listener);
     }
 

@@ -86,6 +86,15 @@ interface TaskRun<B extends TrainBatch> extends AutoCloseable {
     default void saveBeside(Path dir) throws IOException {
     }
 
+    /**
+     * Refuses, once adapters are in place, a run whose new weights would not train; by default
+     * nothing to check.
+     *
+     * @throws org.peft4j.config.ConfigException naming what to train
+     */
+    default void checkTrainable() {
+    }
+
     /** Outputs worth reading for the recipe's sample prompts, in their order; empty when the task has none. */
     default List<String> samples() {
         return List.of();
