@@ -4,7 +4,9 @@ recipe 'quickstart'
 
 model {
     source 'minilm'
-    task classification(labels: ['ham', 'spam'])
+    // Transformers' BertForSequenceClassification head: [CLS] -> pooler (dense, tanh) -> classifier, so the merged
+    // model loads in AutoModelForSequenceClassification. MiniLM ships no pooler: a new one trains with the classifier.
+    task classification(labels: ['ham', 'spam'], head: 'transformers')
 }
 
 lora {
@@ -12,7 +14,7 @@ lora {
     alpha 16
     dropout 0.05
     target 'query', 'value'
-    modulesToSave 'classifier'
+    modulesToSave 'classifier', 'pooler'
 }
 
 data {

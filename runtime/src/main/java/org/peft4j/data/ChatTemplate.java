@@ -1,5 +1,11 @@
 package org.peft4j.data;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -105,8 +111,40 @@ public enum ChatTemplate {
     }
 
     /**
-     * The built-in template a model's own Jinja {@code chat_template} (from tokenizer_config.json)
-     * writes, recognised by its markers; null when it is none of them.
+     * A model directory's own Jinja chat template, as Transformers 5 reads it: {@code chat_template.jinja}
+     * (where Transformers 5 saves it), which takes priority, else {@code tokenizer_config.json}'s
+     * {@code chat_template} (a string, or in a list of named templates the one named "default"); null
+     * when the directory has none.
+     */
+    public static String ownJinja(Path modelDir) throws IOException {
+        Path file = modelDir.resolve("chat_template.jinja");
+        if (Files.isRegularFile(file)) {
+            return Files.readString(file);
+        }
+        Path tc = modelDir.resolve("tokenizer_config.json");
+        if (!Files.isRegularFile(tc)) {
+            return null;
+        }
+        JsonNode template;
+        try {
+            template = new ObjectMapper().readTree(tc.toFile()).path("chat_template");
+        } catch (IOException e) {
+            throw new IOException(tc + " is not valid JSON: " + e.getMessage(), e);
+        }
+        if (template.isTextual()) {
+            return template.textValue();
+        }
+        for (JsonNode named : template) {
+            if ("default".equals(named.path("name").asText()) && named.path("template").isTextual()) {
+                return named.path("template").textValue();
+            }
+        }
+        return null;
+    }
+
+    /**
+     * The built-in template a model's own Jinja chat template ({@link #ownJinja}) writes, recognised
+     * by its markers; null when it is none of them.
      */
     public static ChatTemplate recognise(String jinja) {
         if (jinja == null) {

@@ -45,7 +45,7 @@ final class CausalLmRun implements TaskRun<CausalLmBatch> {
 
     /** Files of a Hugging Face directory that a fully fine-tuned model carries over unchanged. */
     static final List<String> CARRIED_FILES = List.of("config.json", "tokenizer.json", "tokenizer_config.json",
-            "generation_config.json", "special_tokens_map.json");
+            "generation_config.json", "special_tokens_map.json", "chat_template.jinja");
 
     private final RunConfig config;
     private final Path modelDir;
@@ -148,13 +148,13 @@ final class CausalLmRun implements TaskRun<CausalLmBatch> {
         if (given != null) {
             return given;
         }
-        Path tc = modelDir.resolve("tokenizer_config.json");
-        JsonNode jinja = Files.isRegularFile(tc) ? new ObjectMapper().readTree(tc.toFile()).path("chat_template") : null;
-        ChatTemplate own = jinja != null && jinja.isTextual() ? ChatTemplate.recognise(jinja.textValue()) : null;
+        // chat_template.jinja (Transformers 5), else tokenizer_config.json's chat_template
+        String jinja = ChatTemplate.ownJinja(modelDir);
+        ChatTemplate own = ChatTemplate.recognise(jinja);
         if (own == null) {
-            problems.add("the model in " + modelDir + " has " + (jinja == null || !jinja.isTextual() ? "no chat_template"
-                    : "a chat_template peft4j does not know") + "; name one: task causalLm(template: 'chatml')"
-                    + " (valid: chatml, llama3)");
+            problems.add("the model in " + modelDir + " has " + (jinja == null ? "no chat template (chat_template.jinja,"
+                    + " or tokenizer_config.json's chat_template)" : "a chat template peft4j does not know")
+                    + "; name one: task causalLm(template: 'chatml') (valid: chatml, llama3)");
         }
         return own;
     }

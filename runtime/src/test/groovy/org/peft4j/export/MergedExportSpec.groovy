@@ -34,8 +34,11 @@ class MergedExportSpec extends Specification {
         TinyTokenizer.writeTo(new TinyBert(5).writeTo(tmp.resolve('base')))
     }
 
-    /** Base + LoRA r=2 on query and value + the classifier saved, with a random B so that the adapter changes the output. */
-    LoraModel adapted(Path dir, LoraConfig config = LoraConfig.of(2, 4, 0.1, ['query', 'value'], ['classifier'])) {
+    /**
+     * Base + LoRA r=2 on query and value + the head saved (the classifier and the pooler, which the tiny BERT has no
+     * weights for), with a random B so that the adapter changes the output.
+     */
+    LoraModel adapted(Path dir, LoraConfig config = LoraConfig.of(2, 4, 0.1, ['query', 'value'], ['classifier', 'pooler'])) {
         Backend.get().seed(17)
         def model = BertForSequenceClassification.fromPretrained(dir, 3, 1)
         def lora = LoraInjector.inject(model, config, manager)
@@ -102,8 +105,8 @@ class MergedExportSpec extends Specification {
     def "a DoRA adapter exports too, and an already merged model stays merged"() {
         given:
         def dir = baseDir()
-        def lora = adapted(dir, LoraConfig.builder().r(2).alpha(4).targets('query', 'value').modulesToSave('classifier')
-                .useDora(true).build())
+        def lora = adapted(dir, LoraConfig.builder().r(2).alpha(4).targets('query', 'value')
+                .modulesToSave('classifier', 'pooler').useDora(true).build())
         lora.layers().values().each { randomize(it.magnitude()) }
         def expected = logits((BertForSequenceClassification) lora.root())
         lora.merge()
@@ -160,7 +163,8 @@ class MergedExportSpec extends Specification {
 
         then:
         def e = thrown(IllegalArgumentException)
-        e.message.contains('holds a classifier (classifier.weight), so the number of classes is unknown')
+        e.message.contains("holds a classifier's output layer (classifier, classifier.out_proj or score), so the number of"
+                + ' classes is unknown')
         !Files.exists(tmp.resolve('out'))
     }
 

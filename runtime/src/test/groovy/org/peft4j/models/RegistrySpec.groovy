@@ -36,7 +36,8 @@ class RegistrySpec extends Specification {
                                   'qwen2', 'gpt2', 'qwen3', 'gemma3_text', 'smollm3']
         Registry.modelTypes(Task.Kind.CAUSAL_LM) == ['llama', 'mistral', 'qwen2', 'gpt2', 'qwen3', 'gemma3_text', 'smollm3']
         Registry.modelTypes(Task.Kind.ENCODER) == ['bert', 'roberta', 'xlm-roberta', 'modernbert', 'deberta-v2']
-        Registry.modelTypes(Task.Kind.SEQUENCE_CLASSIFICATION) == ['bert', 'modernbert', 'deberta-v2']
+        Registry.modelTypes(Task.Kind.SEQUENCE_CLASSIFICATION) == ['bert', 'roberta', 'xlm-roberta', 'modernbert', 'deberta-v2',
+                                                                  'llama', 'mistral', 'qwen2', 'gpt2', 'qwen3', 'gemma3_text', 'smollm3']
         Registry.family('mistral').name() == 'llama'
         Registry.family('qwen2').name() == 'qwen2'
         Registry.family('gemma3_text').name() == 'gemma3'

@@ -50,12 +50,56 @@ class CausalLmFineTuneSpec extends Specification {
         valid = Files.writeString(tmp.resolve('valid.jsonl'), chat('sky?', 'blue.') + '\n')
     }
 
-    RunConfig config(LoraConfig lora, ModelInit init = ModelInit.PRETRAINED) {
-        new RunConfig('tiny-lm', BackendConfig.defaults(), new ModelSpec(null, modelDir, TaskType.CAUSAL_LM, [], init),
+    RunConfig config(LoraConfig lora, ModelInit init = ModelInit.PRETRAINED, Path dir = modelDir,
+                     ChatTemplate template = ChatTemplate.CHATML) {
+        new RunConfig('tiny-lm', BackendConfig.defaults(), new ModelSpec(null, dir, TaskType.CAUSAL_LM, [], init),
                 lora, new DataConfig(train, valid, null, 'text', 'label', 64, 0),
                 OptimizerConfig.adamW(1e-2, 0.0), new ScheduleConfig(ScheduleConfig.Kind.CONSTANT, 0), new TrainConfig(8, 2, 1, 1.0, 42, 0, 0, 4)
                 .withCheckpoints(4, 10), null,
-                new CausalLmOptions(TextFormat.CHATS, ChatTemplate.CHATML, ['sky?'], 6, false))
+                new CausalLmOptions(TextFormat.CHATS, template, ['sky?'], 6, false))
+    }
+
+    static final String CHATML_JINJA = "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\\n' + " +
+            "message['content'] + '<|im_end|>' + '\\n'}}{% endfor %}"
+
+    /** The tiny model with its chat template where {@code files} put it (name -> text). */
+    Path withTemplate(String name, Map<String, String> files) {
+        Path dir = Files.createDirectories(tmp.resolve(name))
+        Files.list(modelDir).withCloseable { s -> s.each { Files.copy(it, dir.resolve(it.fileName), StandardCopyOption.REPLACE_EXISTING) } }
+        files.each { f, text -> Files.writeString(dir.resolve(f), text) }
+        dir
+    }
+
+    def "without a template in the recipe, check and run take the model's own from chat_template.jinja (Transformers 5), else tokenizer_config.json"() {
+        given:
+        def lora = LoraConfig.of(2, 4, 0.0, ['q_proj', 'v_proj'], [])
+        def tokenizerConfig = new ObjectMapper().writeValueAsString([chat_template: CHATML_JINJA])
+        def unknown = '{% for m in messages %}{{ m.content }}{% endfor %}'
+
+        when: 'Transformers 5 saves it beside the tokenizer'
+        FineTune.plan(config(lora, ModelInit.PRETRAINED, withTemplate('v5', ['chat_template.jinja': CHATML_JINJA]), null),
+                TrainingListener.NONE)
+        and: 'Transformers 4 kept it in tokenizer_config.json'
+        FineTune.plan(config(lora, ModelInit.PRETRAINED, withTemplate('v4', ['tokenizer_config.json': tokenizerConfig]), null),
+                TrainingListener.NONE)
+
+        then:
+        noExceptionThrown()
+
+        when: 'chat_template.jinja takes priority, as in Transformers'
+        FineTune.plan(config(lora, ModelInit.PRETRAINED, withTemplate('both', ['tokenizer_config.json': tokenizerConfig,
+                'chat_template.jinja': unknown]), null), TrainingListener.NONE)
+
+        then:
+        def e = thrown(org.peft4j.config.ConfigException)
+        e.message.contains('has a chat template peft4j does not know')
+
+        when:
+        FineTune.plan(config(lora, ModelInit.PRETRAINED, withTemplate('none', [:]), null), TrainingListener.NONE)
+
+        then:
+        def none = thrown(org.peft4j.config.ConfigException)
+        none.message.contains("has no chat template (chat_template.jinja, or tokenizer_config.json's chat_template)")
     }
 
     def "a LoRA run lowers the answers' loss, reports perplexity = exp(loss), and saves a CAUSAL_LM adapter"() {

@@ -30,9 +30,14 @@ class HfFixture {
 
     /** The case {@code name} from the test classpath. */
     static HfFixture load(String name) {
-        URL url = HfFixture.classLoader.getResource("$ROOT/$name/expected.json")
+        load(ROOT, name)
+    }
+
+    /** The case {@code name} of the fixtures under {@code root} on the test classpath. */
+    static HfFixture load(String root, String name) {
+        URL url = HfFixture.classLoader.getResource("$root/$name/expected.json")
         if (url == null) {
-            throw new IllegalArgumentException("no fixture '$name' under $ROOT/ on the test classpath; see $ROOT/CASES.md")
+            throw new IllegalArgumentException("no fixture '$name' under $root/ on the test classpath; see $ROOT/CASES.md")
         }
         Path json = Paths.get(url.toURI())
         new HfFixture(name, json.parent, new ObjectMapper().readValue(json.toFile(), Map))

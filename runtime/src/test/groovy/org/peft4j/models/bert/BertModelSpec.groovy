@@ -3,7 +3,11 @@ package org.peft4j.models.bert
 import ai.djl.ndarray.NDArray
 import ai.djl.ndarray.NDManager
 import ai.djl.ndarray.NDScope
+import org.peft4j.models.Registry
 import org.peft4j.models.core.BertConfig
+import org.peft4j.models.core.ClassifierHead
+import org.peft4j.models.core.MeanPooledClassifier
+import org.peft4j.models.core.Task
 import org.peft4j.nn.LinearLayer
 import org.peft4j.nn.Module
 import org.peft4j.tensor.Backend
@@ -143,14 +147,14 @@ class BertModelSpec extends Specification {
                 (0..1).collect { tiny.forward(IDS[it], TYPES[it], MASK[it]) }) < TOL
     }
 
-    def "the classifier reads the mean of the real tokens through a head loaded from the checkpoint"() {
+    def "the mean head reads the mean of the real tokens through a classifier loaded from the checkpoint"() {
         given:
         def random = new Random(3)
         def w = (0..<3 * TinyBert.H).collect { (double) (float) random.nextGaussian() } as double[]
         def b = [0.5d, -0.25d, 0.125d] as double[]
         def dir = tiny.writeTo(tmp, [:], { it.startsWith('classifier.') ? it : "bert.$it".toString() },
                 ['classifier.weight': [[3, TinyBert.H], w], 'classifier.bias': [[3], b]])
-        def model = BertForSequenceClassification.fromPretrained(dir, 3, 42)
+        def model = (MeanPooledClassifier) Registry.load(dir, Task.sequenceClassification(3, 42, ClassifierHead.MEAN))
 
         when:
         def logits = values { model.forward(longs(IDS), longs(MASK), longs(TYPES)) }
@@ -163,6 +167,31 @@ class BertModelSpec extends Specification {
         then:
         maxDiff(pooled, expectedPooled) < TOL
         maxDiff(logits, expectedLogits) < TOL
+    }
+
+    def "the Transformers head reads tanh(pooler(h[CLS])) through the checkpoint's pooler and classifier"() {
+        given:
+        def random = new Random(4)
+        def draw = { int n -> (0..<n).collect { (double) (float) (random.nextGaussian() * 0.5) } as double[] }
+        def pw = draw(TinyBert.H * TinyBert.H), pb = draw(TinyBert.H), w = draw(3 * TinyBert.H), b = draw(3)
+        def dir = tiny.writeTo(tmp, [:], { it.startsWith('classifier.') ? it : "bert.$it".toString() },
+                ['pooler.dense.weight': [[TinyBert.H, TinyBert.H], pw], 'pooler.dense.bias': [[TinyBert.H], pb],
+                 'classifier.weight'  : [[3, TinyBert.H], w], 'classifier.bias': [[3], b]])
+        def model = BertForSequenceClassification.fromPretrained(dir, 3, 42)
+
+        when:
+        def logits = values { model.forward(longs(IDS), longs(MASK), longs(TYPES)) }
+        def expected = (0..1).collect { int r ->
+            double[] cls = tiny.forward(IDS[r], TYPES[r], MASK[r])[0]
+            double[] pooled = (0..<TinyBert.H).collect { int o ->
+                Math.tanh(pb[o] + (0..<TinyBert.H).sum { int d -> pw[o * TinyBert.H + d] * cls[d] })
+            } as double[]
+            (0..<3).collect { int o -> b[o] + (0..<TinyBert.H).sum { int d -> w[o * TinyBert.H + d] * pooled[d] } }
+        }
+
+        then: 'nothing was drawn: the checkpoint held the whole head'
+        maxDiff(logits, expected) < TOL
+        Registry.newParameters(dir, Task.sequenceClassification(3, 42), model).isEmpty()
     }
 
     def "a fresh classifier is Normal(0, initializer_range) from the seed with a zero bias"() {

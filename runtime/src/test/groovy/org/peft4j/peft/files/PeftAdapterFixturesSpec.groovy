@@ -2,8 +2,6 @@ package org.peft4j.peft.files
 
 import ai.djl.ndarray.NDArray
 import ai.djl.ndarray.NDManager
-import ai.djl.ndarray.index.NDIndex
-import org.peft4j.io.SafeTensors
 import org.peft4j.models.core.CausalLm
 import org.peft4j.models.CausalLmLoss
 import org.peft4j.models.Registry
@@ -27,7 +25,8 @@ import java.nio.file.Path
  * Adapters as PEFT 0.21 writes them (hf/CASES.md), loaded through {@link PeftAdapters} and checked
  * against the outputs PeftModel computed for them: every init_lora_weights value, AdaLoRA with
  * modules pruned to rank 0, SEQ_CLS adapters whose modules_to_save lists both classifier and score,
- * and an all-linear embedding adapter that also adapts BERT's pooler.
+ * and an all-linear embedding adapter that also adapts BERT's pooler (which the encoder builds, as its checkpoint
+ * has one).
  */
 class PeftAdapterFixturesSpec extends Specification {
 
@@ -115,20 +114,6 @@ class PeftAdapterFixturesSpec extends Specification {
         nll.within(fx.tolerance)
     }
 
-    /**
-     * BertForSequenceClassification's head as Transformers computes it: h[CLS] → pooler (dense,
-     * tanh; the base checkpoint's weights) → classifier. peft4j's classifier mean-pools instead, so
-     * the encoder and the adapter's classifier are checked here under the reference's head.
-     */
-    NDArray hfClassifierLogits(BertForSequenceClassification model, HfFixture fx) {
-        Map<String, NDArray> base = SafeTensors.read(fx.modelDir.resolve('model.safetensors'), m)
-        NDArray hidden = model.bert().forward(fx.inputIds(m), fx.attentionMask(m), null)       // (B, T, H)
-        NDArray cls = hidden.get(new NDIndex(':, 0, :'))                                        // (B, H)
-        NDArray pooled = cls.matMul(base['bert.pooler.dense.weight'].transpose()).add(base['bert.pooler.dense.bias']).tanh()
-        def w = model.namedParameters()
-        pooled.matMul(w['classifier.weight'].value().transpose()).add(w['classifier.bias'].value())
-    }
-
     def "a #method SEQ_CLS adapter with modules_to_save [classifier, score] loads on a model whose head is classifier"() {
         given:
         def fx = HfFixture.load(name)
@@ -139,7 +124,7 @@ class PeftAdapterFixturesSpec extends Specification {
         AdapterModel adapter = PeftAdapters.load(fx.adapterDir, model)
         HfFixture.Difference d
         try (def s = new StepScope()) {
-            d = HfFixture.compare(hfClassifierLogits(model, fx), fx.expected('logits', m))
+            d = HfFixture.compare(model.forward(fx.inputIds(m), fx.attentionMask(m), null), fx.expected('logits', m))
         }
 
         then: 'score matched nothing and was left out; the saved classifier was loaded'
@@ -152,7 +137,7 @@ class PeftAdapterFixturesSpec extends Specification {
         'AdaLoRA' | 'adalora-bert-seqcls'
     }
 
-    def "an all-linear embedding adapter that also adapts BERT's pooler loads on the encoder, and its outputs are PeftModel's"() {
+    def "an all-linear embedding adapter that also adapts BERT's pooler loads on the encoder, and its last hidden state and pooler output are PeftModel's"() {
         given:
         def fx = HfFixture.load('lora-bert-embedding')
         def bert = BertModel.fromPretrained(fx.modelDir)
@@ -160,15 +145,17 @@ class PeftAdapterFixturesSpec extends Specification {
 
         when:
         AdapterModel adapter = PeftAdapters.load(fx.adapterDir, bert)
-        HfFixture.Difference hidden
+        HfFixture.Difference hidden, pooled
         try (def s = new StepScope()) {
-            hidden = HfFixture.compare(bert.forward(fx.inputIds(m), fx.attentionMask(m), null),
-                    fx.expected('last_hidden_state', m))
+            NDArray h = bert.forward(fx.inputIds(m), fx.attentionMask(m), null)
+            hidden = HfFixture.compare(h, fx.expected('last_hidden_state', m))
+            pooled = HfFixture.compare(bert.pooled(h), fx.expected('pooler_output', m))
         }
 
-        then: 'twelve encoder linears carry it; the pooler, which the encoder does not build, is skipped'
-        adapter.adaptedPaths().size() == 12
-        adapter.adaptedPaths().every { !it.startsWith('pooler') }
+        then: 'the twelve encoder linears and the pooler carry it, as PEFT adapted them'
+        adapter.adaptedPaths().size() == 13
+        adapter.adaptedPaths().contains('pooler.dense')
         hidden.within(fx.tolerance)
+        pooled.within(fx.tolerance)
     }
 }
