@@ -81,20 +81,24 @@ class ClassificationFamiliesSpec extends Specification {
 
     def "a head that could not be reproduced is refused before anything trains: #what"() {
         when:
-        FineTune.plan(config(modelDir(), labels, LoraConfig.of(2, 4, 0.0, targets, saved), head), TrainingListener.NONE)
+        FineTune.plan(config(base(model), labels, LoraConfig.of(2, 4, 0.0, targets, saved), head), TrainingListener.NONE)
 
         then:
         def e = thrown(ConfigException)
         e.message.contains(message)
 
         where:
-        what                                                        | labels        | targets              | saved          | head                      | message
-        'a new pooler (MiniLM has none) not among modules to save'  | ['a', 'b']    | ['query']            | ['classifier'] | ClassifierHead.TRANSFORMERS | "are new (the checkpoint has none) and would stay at their random start: train them as modules to save, e.g. modulesToSave 'pooler'"
-        'a decoder classifier without pad_token_id'                 | ['a', 'b']    | ['q_proj']           | ['score']      | null                      | 'config.json has no pad_token_id'
-        'a mean head on a decoder'                                  | ['a', 'b']    | ['q_proj']           | ['score']      | ClassifierHead.MEAN       | "a llama sequence classifier has no 'mean' head; valid: 'transformers'"
+        what                                                        | model                        | labels     | targets    | saved          | head                        | message
+        'a new pooler (MiniLM has none) not among modules to save'  | 'bert-base-no-pooler'        | ['a', 'b'] | ['query']  | ['classifier'] | ClassifierHead.TRANSFORMERS | "are new (the checkpoint has none) and would stay at their random start: train them as modules to save, e.g. modulesToSave 'pooler'"
+        'a decoder classifier without pad_token_id'                 | 'refuse-seqcls-no-pad-token' | ['a', 'b'] | ['q_proj'] | ['score']      | null                        | 'config.json has no pad_token_id'
+        'a mean head on a decoder'                                  | 'llama-seqcls'               | ['a', 'b'] | ['q_proj'] | ['score']      | ClassifierHead.MEAN         | "a llama sequence classifier has no 'mean' head; valid: 'transformers'"
+    }
 
-        modelDir << [{ Peft4jArtifacts.copyBase('bert-base', tmp.resolve('m')) { String n -> !n.startsWith('pooler.') } },
-                     { IdTokenizer.copyWith(HfFixture.load('refuse-seqcls-no-pad-token'), tmp.resolve('m')) },
-                     { IdTokenizer.copyWith(HfFixture.load('llama-seqcls'), tmp.resolve('m')) }]
+    /** A fixture model with the id tokenizer; 'bert-base-no-pooler' is bert-base without its pooler, as MiniLM ships. */
+    Path base(String model) {
+        if (model == 'bert-base-no-pooler') {
+            return Peft4jArtifacts.copyBase('bert-base', tmp.resolve('m')) { String n -> !n.startsWith('pooler.') }
+        }
+        IdTokenizer.copyWith(HfFixture.load(model), tmp.resolve('m'))
     }
 }

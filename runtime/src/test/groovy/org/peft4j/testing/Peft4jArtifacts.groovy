@@ -260,8 +260,9 @@ class Peft4jArtifacts {
 
     /** The ordinary words of a WordLevel tokenizer.json, in id order. */
     static List<String> vocabulary(Path modelDir) {
-        Map vocab = new groovy.json.JsonSlurper().parse(modelDir.resolve('tokenizer.json').toFile()).model.vocab
-        vocab.findAll { k, v -> !k.startsWith('[') }.sort { it.value }.collect { it.key }
+        def vocab = new com.fasterxml.jackson.databind.ObjectMapper().readTree(modelDir.resolve('tokenizer.json').toFile())
+                .path('model').path('vocab')
+        vocab.fieldNames().toList().findAll { !it.startsWith('[') }.sort { vocab.get(it).asInt() }
     }
 
     static void copyTree(Path from, Path to) {
