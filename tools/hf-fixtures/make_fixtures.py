@@ -3,6 +3,7 @@ the standard Transformers / PEFT classes, with the outputs those classes compute
 
 Developer tool, not a test dependency: run with the reference environment, see README.md.
     /work/refvenv/bin/python tools/hf-fixtures/make_fixtures.py [--out DIR] [--check-reproducible]
+    /work/refvenv/bin/python tools/hf-fixtures/make_fixtures.py --peft4j ARTIFACTS   # the peft4j -> HF half
 """
 import argparse
 import filecmp
@@ -22,10 +23,13 @@ sys.path.insert(0, str(HERE))
 import cases_decoders  # noqa: E402
 import cases_encoders  # noqa: E402
 import cases_peft  # noqa: E402
+import cases_peft4j  # noqa: E402
 import cases_refusals  # noqa: E402
 import manifest  # noqa: E402
 
 DEFAULT_OUT = HERE.parent.parent / "runtime" / "src" / "test" / "resources" / "hf"
+# the peft4j -> Hugging Face cases: artifacts peft4j writes, loaded by the standard classes
+PEFT4J_OUT = DEFAULT_OUT.parent / "peft4j-hf"
 
 
 def generate(out):
@@ -43,7 +47,7 @@ def generate(out):
         made += cases_encoders.encoder_cases(root)
         made += cases_peft.adapter_cases(root)
         made += cases_refusals.refusal_cases(root)
-        manifest.write(root, [str(c) for c in made])
+        manifest.write(root, [str(c) for c in made], PEFT4J_OUT)
         return [str(c) for c in made]
     finally:
         os.chdir(cwd)
@@ -62,6 +66,9 @@ def main():
     parser.add_argument("--out", default=str(DEFAULT_OUT), help="output directory (default: %(default)s)")
     parser.add_argument("--check-reproducible", action="store_true",
                         help="generate twice, in two processes, into temporary directories and compare byte for byte")
+    parser.add_argument("--peft4j", metavar="ARTIFACTS",
+                        help="instead: record the peft4j -> Hugging Face cases from the artifacts Peft4jToHfSpec copied"
+                             " to ARTIFACTS (-Dpeft4j.interop.out) into " + str(PEFT4J_OUT) + ", and rewrite CASES.md")
     args = parser.parse_args()
     if os.environ.get("PYTHONHASHSEED") != "0":
         # PEFT keeps target_modules in a set: its order in adapter_config.json follows string hashing
@@ -70,6 +77,11 @@ def main():
     transformers.utils.logging.disable_progress_bar()
     transformers.utils.logging.set_verbosity_error()
     warnings.simplefilter("ignore")
+    if args.peft4j:
+        cases_peft4j.record(args.peft4j, PEFT4J_OUT)
+        hf = sorted(p.parent.name for p in DEFAULT_OUT.glob("*/expected.json"))
+        manifest.write(DEFAULT_OUT, manifest.ordered(DEFAULT_OUT, hf), PEFT4J_OUT)
+        return 0
     if args.check_reproducible:
         with tempfile.TemporaryDirectory() as a, tempfile.TemporaryDirectory() as b:
             for out in (a, b):  # separate processes: nothing carried over in memory

@@ -34,7 +34,34 @@ gradient-estimation step with data; without it B stays zero).
 """
 
 
-def write(root, cases):
+PEFT4J_HEADER = """
+## peft4j → Hugging Face (`../peft4j-hf/`)
+
+The other direction: artifacts peft4j writes (merged directories, adapters a run saves, an AdaLoRA
+adapter and its LoRA export, a PiSSA adapter), rebuilt the same on every machine by
+`Peft4jArtifacts.groovy` over the tiny models above, loaded by the standard classes a Hugging Face
+user would. Recorded with `make_fixtures.py --peft4j DIR` from the artifacts that
+`Peft4jToHfSpec` copies to DIR under `-Dpeft4j.interop.out=DIR`; the spec rebuilds each artifact,
+checks its files (tensor names and shapes, listings, config fields) against `expected.json`, and
+compares peft4j's own outputs with the recorded ones.
+
+| case | what it covers | loaded by | tolerance |
+|---|---|---|---|
+"""
+
+
+def ordered(root, names):
+    """`names` in the order of the table in root/CASES.md (the order the generator made them), new ones last."""
+    listed = []
+    manifest = Path(root) / "CASES.md"
+    if manifest.is_file():
+        for line in manifest.read_text().splitlines():
+            if line.startswith("| `") and "`" in line[3:]:
+                listed.append(line[3:line.index("`", 3)])
+    return [n for n in listed if n in names] + sorted(n for n in names if n not in listed)
+
+
+def write(root, cases, peft4j_root=None):
     rows = []
     for c in cases:
         doc = fl.read_json(Path(root) / c / "expected.json")
@@ -42,4 +69,13 @@ def write(root, cases):
         desc = doc["description"].replace("|", "/")
         rows.append(f"| `{doc['case']}` | {desc} | {doc['reference_class']} | `{where}` | {doc['tolerance']:g} | "
                     f"{'yes' if doc['refusal'] else 'no'} |")
-    (Path(root) / "CASES.md").write_text(HEADER + "\n".join(rows) + "\n")
+    text = HEADER + "\n".join(rows) + "\n"
+    peft4j = sorted(Path(peft4j_root).glob("*/expected.json")) if peft4j_root else []
+    if peft4j:
+        lines = []
+        for f in peft4j:
+            doc = fl.read_json(f)
+            lines.append(f"| `{doc['case']}` | {doc['description'].replace('|', '/')} | {doc['reference']} | "
+                         f"{doc['tolerance']:g} |")
+        text += PEFT4J_HEADER + "\n".join(lines) + "\n"
+    (Path(root) / "CASES.md").write_text(text)

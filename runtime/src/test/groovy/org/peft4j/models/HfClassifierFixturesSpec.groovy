@@ -57,6 +57,9 @@ class HfClassifierFixturesSpec extends Specification {
         'llama-seqcls'       | 3      | 'LlamaForSequenceClassification'
         'qwen2-seqcls'       | 3      | 'Qwen2ForSequenceClassification'
         'gpt2-seqcls'        | 3      | 'GPT2ForSequenceClassification'
+        'qwen3-seqcls'       | 3      | 'Qwen3ForSequenceClassification'
+        'gemma3-seqcls'      | 3      | 'Gemma3TextForSequenceClassification'
+        'smollm3-seqcls'     | 3      | 'SmolLM3ForSequenceClassification'
     }
 
     def "a RoBERTa SEQ_CLS adapter whose modules_to_save is the whole classification head gives PeftModel's logits"() {

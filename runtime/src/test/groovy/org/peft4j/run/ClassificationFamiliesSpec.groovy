@@ -90,7 +90,7 @@ class ClassificationFamiliesSpec extends Specification {
         where:
         what                                                        | model                        | labels     | targets    | saved          | head                        | message
         'a new pooler (MiniLM has none) not among modules to save'  | 'bert-base-no-pooler'        | ['a', 'b'] | ['query']  | ['classifier'] | ClassifierHead.TRANSFORMERS | "are new (the checkpoint has none) and would stay at their random start: train them as modules to save, e.g. modulesToSave 'pooler'"
-        'a decoder classifier without pad_token_id'                 | 'refuse-seqcls-no-pad-token' | ['a', 'b'] | ['q_proj'] | ['score']      | null                        | 'config.json has no pad_token_id'
+        'a decoder classifier without pad_token_id'                 | 'refuse-seqcls-no-pad-token' | ['a', 'b', 'c'] | ['q_proj'] | ['score']      | null                        | 'config.json has no pad_token_id'
         'a mean head on a decoder'                                  | 'llama-seqcls'               | ['a', 'b'] | ['q_proj'] | ['score']      | ClassifierHead.MEAN         | "a llama sequence classifier has no 'mean' head; valid: 'transformers'"
     }
 

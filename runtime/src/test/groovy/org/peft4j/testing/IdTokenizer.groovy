@@ -20,7 +20,8 @@ final class IdTokenizer {
         Files.createDirectories(dir)
         Files.list(fx.modelDir).withCloseable { s -> s.each { Files.copy(it, dir.resolve(it.fileName)) } }
         int vocab = new ObjectMapper().readTree(dir.resolve('config.json').toFile()).path('vocab_size').asInt()
-        def json = [version: '1.0', truncation: null, padding: [pad_id: padId], added_tokens: [], normalizer: null,
+        def json = [version: '1.0', truncation: null, padding: [strategy: 'BatchLongest', direction: 'Right', pad_to_multiple_of: null,
+                                                            pad_id: padId, pad_type_id: 0, pad_token: "w$padId".toString()], added_tokens: [], normalizer: null,
                     pre_tokenizer: [type: 'WhitespaceSplit'], post_processor: null, decoder: null,
                     model: [type: 'WordLevel', vocab: (0..<vocab).collectEntries { ["w$it".toString(), it] },
                             unk_token: 'w0']]

@@ -1,24 +1,15 @@
-"""Records what the standard Hugging Face classes compute on the artifacts peft4j writes: the
-peft4j -> Hugging Face half of the interop suite (runtime/src/test/resources/peft4j-hf/<case>/).
+"""The peft4j -> Hugging Face half of the interop suite (runtime/src/test/resources/peft4j-hf/<case>/):
+what the standard Hugging Face classes compute on the artifacts peft4j writes.
 
 peft4j's spec Peft4jToHfSpec rebuilds each artifact (merged classifiers and decoders, a run's adapter,
-an AdaLoRA adapter and its LoRA export; see Peft4jArtifacts.groovy) and copies it out when given
--Dpeft4j.interop.out=DIR. This script loads every artifact in DIR with the classes a Hugging Face user
-would (AutoModelForSequenceClassification, pipeline, AutoModelForCausalLM, PeftModel, SentenceTransformer,
-AutoTokenizer.apply_chat_template), refuses one that loads with missing or unexpected weights, and
-writes expected.json: the inputs, the outputs, and the artifact's files (tensor names and shapes,
-directory listings, config fields) that the spec checks its rebuilt artifact against.
-
-Developer tool, not a test dependency:
-    mvn -B -pl runtime -am test -Dtest=Peft4jToHfSpec -Dsurefire.failIfNoSpecifiedTests=false \
-        -Dpeft4j.interop.out=/tmp/peft4j-hf        # fails until recorded; writes the artifacts
-    /work/refvenv/bin/python tools/hf-fixtures/record_peft4j.py /tmp/peft4j-hf
+an AdaLoRA adapter and its LoRA export, a PiSSA adapter; see Peft4jArtifacts.groovy) and copies it out when
+given -Dpeft4j.interop.out=DIR. make_fixtures.py --peft4j DIR loads every artifact in DIR with the classes a
+Hugging Face user would (AutoModelForSequenceClassification, pipeline, AutoModelForCausalLM, PeftModel,
+SentenceTransformer, AutoTokenizer.apply_chat_template), refuses one that loads with missing or unexpected
+weights, and writes expected.json: the inputs, the outputs, and the artifact's files (tensor names and
+shapes, directory listings, config fields) that the spec checks its rebuilt artifact against.
 """
-import argparse
-import json
-import os
 import random
-import sys
 import warnings
 from pathlib import Path
 
@@ -27,13 +18,10 @@ import torch
 import transformers
 from sentence_transformers import SentenceTransformer
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
 
 from fixture_lib import array, chosen_positions, read_json, row_nll, safetensors_shapes, standard_rows, versions, \
     write_json  # noqa: E402
 
-DEFAULT_OUT = HERE.parent.parent / "runtime" / "src" / "test" / "resources" / "peft4j-hf"
 TOLERANCE = 1e-4
 SEQCLS = transformers.AutoModelForSequenceClassification
 
@@ -304,21 +292,13 @@ CASES = {
 }
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("artifacts", type=Path, help="the directory -Dpeft4j.interop.out wrote")
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
-    args = parser.parse_args()
-    torch.set_num_threads(1)
+def record(artifacts, out):
+    """Records every case of CASES from the artifacts in `artifacts` into `out`/<case>/expected.json."""
     torch.manual_seed(0)
-    for name, record in CASES.items():
-        doc = record(args.artifacts.resolve())
+    for name, recorder in CASES.items():
+        doc = recorder(Path(artifacts).resolve())
         doc = {"case": name, "tolerance": doc.pop("tolerance", TOLERANCE), "versions": versions(), **doc}
-        (args.out / name).mkdir(parents=True, exist_ok=True)
-        write_json(args.out / name / "expected.json", doc)
+        (Path(out) / name).mkdir(parents=True, exist_ok=True)
+        write_json(Path(out) / name / "expected.json", doc)
         print(f"{name}: {', '.join(doc['outputs'])}")
-
-
-if __name__ == "__main__":
-    os.environ.setdefault("PYTHONHASHSEED", "0")
-    main()
+    return list(CASES)
