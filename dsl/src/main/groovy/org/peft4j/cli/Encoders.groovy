@@ -4,6 +4,8 @@ import org.peft4j.data.Tokenizer
 import org.peft4j.embedding.PoolingMode
 import org.peft4j.embedding.SentenceEncoder
 import org.peft4j.config.ConfigException
+import org.peft4j.peft.AdapterModel
+import org.peft4j.peft.PeftFiles
 import org.peft4j.peft.files.PeftAdapters
 
 import java.nio.file.Path
@@ -31,7 +33,14 @@ final class Encoders {
         if (adapter != null) {
             // LoRA or AdaLoRA by peft_type; an adapter that does not fit raises a ConfigException listing every mismatch: exit 2
             try {
-                PeftAdapters.load(adapter, encoder.model())
+                AdapterModel loaded = PeftAdapters.load(adapter, encoder.model())
+                List<String> unused = loaded.adaptedPaths().findAll { it.startsWith('pooler.') }
+                if (unused) {
+                    // PEFT's all-linear on AutoModel adapts BERT's pooler, which sentence pooling never reads
+                    PeftFiles.report(adapter, ["the adapter adapts ${unused.join(', ')}, which ${pooling.name().toLowerCase()}".toString() +
+                            ' pooling does not use: those tensors are loaded but do not change the embeddings' +
+                            ' (they change only the pooler output, which AutoModel returns as pooler_output)'])
+                }
             } catch (ConfigException e) {
                 throw e
             } catch (IllegalArgumentException e) {
