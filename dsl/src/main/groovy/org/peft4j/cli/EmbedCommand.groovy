@@ -69,7 +69,7 @@ class EmbedCommand implements Callable<Integer> {
         }
         List<TextInputs.Line> lines = TextInputs.read(input, field)
         Path modelDir = Models.directory(model)
-        SentenceEncoder encoder = Encoders.load(modelDir, adapter, mode)
+        SentenceEncoder encoder = Encoders.load(modelDir, adapter, mode, spec.commandLine().err)
         float[][] vectors = new float[lines.size()][]
         int width = 0
         Encoders.tokenizer(modelDir, encoder, maxLength).withCloseable { Tokenizer tokenizer ->

@@ -5,12 +5,11 @@ import org.peft4j.embedding.PoolingMode
 import org.peft4j.embedding.SentenceEncoder
 import org.peft4j.config.ConfigException
 import org.peft4j.peft.AdapterModel
-import org.peft4j.peft.PeftFiles
 import org.peft4j.peft.files.PeftAdapters
 
 import java.nio.file.Path
 
-/** embed's and eval-retrieval's model: an encoder (an embedded one, or a directory of any encoder family), its pooling, an optional adapter. */
+/** embed's, eval's and eval-retrieval's model: an encoder (an embedded one, or a directory of any encoder family), its pooling, an optional adapter. */
 final class Encoders {
 
     private Encoders() {
@@ -25,7 +24,8 @@ final class Encoders {
         mode
     }
 
-    static SentenceEncoder load(Path modelDir, Path adapter, PoolingMode pooling) {
+    /** The encoder with its adapter; notes on the adapter (parts the pooling does not use) go to {@code notes}. */
+    static SentenceEncoder load(Path modelDir, Path adapter, PoolingMode pooling, PrintWriter notes) {
         if (adapter != null) {
             Models.modelDir(adapter, 'adapter')
         }
@@ -37,9 +37,10 @@ final class Encoders {
                 List<String> unused = loaded.adaptedPaths().findAll { it.startsWith('pooler.') }
                 if (unused) {
                     // PEFT's all-linear on AutoModel adapts BERT's pooler, which sentence pooling never reads
-                    PeftFiles.report(adapter, ["the adapter adapts ${unused.join(', ')}, which ${pooling.name().toLowerCase()}".toString() +
-                            ' pooling does not use: those tensors are loaded but do not change the embeddings' +
-                            ' (they change only the pooler output, which AutoModel returns as pooler_output)'])
+                    notes.println("note: ${adapter} adapts ${unused.join(', ')}, which ${pooling.name().toLowerCase()} pooling" +
+                            ' does not use: those tensors are loaded but do not change the embeddings (only the pooler' +
+                            ' output, which AutoModel returns as pooler_output)')
+                    notes.flush()
                 }
             } catch (ConfigException e) {
                 throw e

@@ -67,7 +67,7 @@ class EvalCommand implements Callable<Integer> {
         Backend.start(c.backend())
         String model = c.model().source() ?: c.model().path().toString()
         Path modelDir = Models.directory(model)
-        SentenceEncoder encoder = Encoders.load(modelDir, adapterDir, c.embedding().pooling())
+        SentenceEncoder encoder = Encoders.load(modelDir, adapterDir, c.embedding().pooling(), spec.commandLine().err)
         Map<String, Map<String, Double>> metrics = [:]
         int queries = 0
         int documents = 0

@@ -67,7 +67,7 @@ class EvalRetrievalCommand implements Callable<Integer> {
         Models.inputFile(corpus, 'corpus')
         RetrievalSet set = RetrievalSet.read(queries, corpus, 0)
         Path modelDir = Models.directory(model)
-        SentenceEncoder encoder = Encoders.load(modelDir, adapter, mode)
+        SentenceEncoder encoder = Encoders.load(modelDir, adapter, mode, spec.commandLine().err)
         Map<String, Double> metrics = Encoders.tokenizer(modelDir, encoder, maxLength).withCloseable { Tokenizer tokenizer ->
             new RetrievalEvaluator(encoder, Backend.get().manager(), batchSize).retrieval(RetrievalEvaluator.Tokenized.of(set, tokenizer))
         }

@@ -2,6 +2,7 @@ package org.peft4j.cli
 
 import org.peft4j.dsl.RecipeLoader
 import org.peft4j.run.ModelInspector
+import org.peft4j.run.RunConfig
 import org.peft4j.peft.lora.LoraConfig
 import picocli.CommandLine.Command
 import picocli.CommandLine.Model.CommandSpec
@@ -40,13 +41,14 @@ class InspectCommand implements Callable<Integer> {
     @Override
     Integer call() {
         // the recipe first: a mistake in it is cheaper to report than loading the model
-        LoraConfig lora = recipe == null ? null : RecipeLoader.loadRecipe(recipe, [:], allowCode).config().lora()
+        RunConfig config = recipe == null ? null : RecipeLoader.loadRecipe(recipe, [:], allowCode).config()
+        LoraConfig lora = config?.lora()
         String name = model
         if (!org.peft4j.models.ModelSpec.EMBEDDED.contains(model)) {
             name = Models.directory(model).toString()
         }
         PrintWriter out = spec.commandLine().out
-        out.print(ModelInspector.inspect(name, lora).render())
+        out.print(ModelInspector.inspect(name, lora, config?.model()?.head()).render())
         out.flush()
         0
     }

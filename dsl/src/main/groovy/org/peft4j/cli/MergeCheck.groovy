@@ -41,11 +41,12 @@ final class MergeCheck {
 
     /** Compares what {@code MergedExport.merge(modelDir, adapter, merged, labels)} wrote with base + adapter. */
     static MergeDifference of(Path modelDir, Path adapter, Path merged, List<String> labels) {
-        if (MergedExport.isDecoder(modelDir)) {
-            return decoder(modelDir, adapter, merged)
-        }
+        // the order MergedExport.merge decides what it writes in: a classifier on any family first
         if (labels != null || TrainedHead.rows(modelDir, adapter).present) {
             return classifier(modelDir, adapter, merged, labels)
+        }
+        if (MergedExport.isDecoder(modelDir)) {
+            return decoder(modelDir, adapter, merged)
         }
         encoder(modelDir, adapter, merged)
     }

@@ -52,6 +52,22 @@ class EmbeddingCommandsSpec extends Specification {
         s
     }
 
+    def "embed with PEFT's all-linear adapter, which adapts BERT's pooler, notes that mean pooling does not use it"() {
+        given: 'a tiny BERT and the adapter PEFT 0.21 saved for it (runtime hf/ fixtures)'
+        Path hf = Path.of('../runtime/src/test/resources/hf')
+        Path input = Files.writeString(dir.resolve('pooler-docs.jsonl'), '{"text": "a b c"}\n')
+        Path out = dir.resolve('pooler-vectors.jsonl')
+
+        when:
+        Cli c = Cli.run('embed', '--model', hf.resolve('bert-base/model').toString(), '--adapter',
+                hf.resolve('lora-bert-embedding/adapter').toString(), '--input', input.toString(), '--out', out.toString())
+
+        then:
+        c.code == 0
+        c.err.toString().contains('adapts pooler.dense, which mean pooling does not use: those tensors are loaded but do not change the embeddings')
+        Files.readAllLines(out).size() == 1
+    }
+
     def "eval-retrieval finds every exact-duplicate document first: recall@1 = MRR@10 = nDCG@10 = 1"() {
         given:
         Path corpus = Files.writeString(dir.resolve('corpus.jsonl'), '''\

@@ -3,6 +3,7 @@ package org.peft4j.dsl
 import org.peft4j.data.DataConfig
 import org.peft4j.models.ModelSpec
 import org.peft4j.models.TaskType
+import org.peft4j.models.core.ClassifierHead
 import org.peft4j.peft.lora.LoraConfig
 import org.peft4j.run.RunConfig
 import org.peft4j.tensor.BackendConfig
@@ -114,6 +115,21 @@ data { train jsonl('data/train.jsonl') }
         'auto products'         | "dtype 'auto'"                                    | { RunConfig c -> c.backend().dtype() == 'auto' }
     }
 
+    def "a classifier's head is read as written, and absent it is left to the model's convention"() {
+        when:
+        RunConfig named = RecipeLoader.load(write('h.groovy', GOOD.replace("labels: ['ham', 'spam'])", "labels: ['ham', 'spam'], head: '${head}')")))
+        RunConfig plain = RecipeLoader.load(write('p.groovy', GOOD))
+
+        then:
+        named.model().head() == expected
+        plain.model().head() == null
+
+        where:
+        head           | expected
+        'transformers' | ClassifierHead.TRANSFORMERS
+        'mean'         | ClassifierHead.MEAN
+    }
+
     def "the target regex replaces names when the lora block gives only a regex"() {
         when:
         RunConfig config = RecipeLoader.load(write('re.groovy', GOOD.replace("target 'query', 'value'", 'target ~/.*\\.(query|value)/')))
@@ -150,6 +166,7 @@ data { train jsonl('data/train.jsonl') }
         'a block given twice'       | "train {"                     | "train { epochs 1 }\ntrain {"       | 24   | 'given twice (first at line 23)'
         'an unquoted name'          | "target 'query', 'value'"     | "target query"                      | 11   | "unknown name 'query'"
         'a bad train value'         | 'batchSize 16'                | 'batchSize 0'                       | 25   | 'train.batchSize = 0 must be >= 1'
+        'an unknown head'           | "labels: ['ham', 'spam'])"    | "labels: ['ham', 'spam'], head: 'cls')" | 5 | "head: 'cls') is not a head peft4j builds; valid: 'transformers', 'mean'"
     }
 
     def "a misspelt block gives one error, not one per line inside it"() {

@@ -10,6 +10,7 @@ import org.peft4j.models.core.SentenceTransformersLayout;
 import org.peft4j.nn.Module;
 
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -24,6 +25,33 @@ import java.util.Map;
  * classifier.
  */
 final class MeanClassifierLayout {
+
+    /**
+     * The directory's model card: Transformers' own classifier classes load the encoder too, but
+     * report the classifier as missing and start it at random, since none of them pools by the mean.
+     */
+    static final String README = """
+            ---
+            library_name: sentence-transformers
+            pipeline_tag: text-classification
+            ---
+            # A classifier over the mean of the token states
+
+            Written by `peft4j merge`: the encoder with its adapter merged (`model.safetensors`), mean pooling
+            (`1_Pooling`) and the classifier as a Dense layer with the identity activation (`2_Dense`).
+            `SentenceTransformer(dir).encode(texts)` returns the classifier's logits, in the class order of
+            `config.json`'s `id2label`:
+
+            ```python
+            from sentence_transformers import SentenceTransformer
+            logits = SentenceTransformer("this-directory").encode(texts)
+            ```
+
+            No Transformers class computes this head: `AutoModelForSequenceClassification` and
+            `pipeline("text-classification")` would put BERT's CLS pooler and a new, random classifier in its
+            place (they report `classifier.weight` as missing). For a model those load, train with
+            `task classification(..., head: 'transformers')`.
+            """;
 
     private MeanClassifierLayout() {
     }
@@ -50,6 +78,7 @@ final class MeanClassifierLayout {
             SentenceTransformersLayout.writeMeanClassifier(dir, hidden, model.numLabels(), maxLength);
             SafeTensors.write(dir.resolve(SentenceTransformersLayout.DENSE_DIR).resolve("model.safetensors"), dense,
                     Map.of("format", "pt"));
+            Files.writeString(dir.resolve("README.md"), README);
         });
     }
 

@@ -146,11 +146,17 @@ public final class Registry {
      * and the directory's conventional head ({@link #conventionalHead}).
      */
     public static Task<?> inspectionTask(Path dir) throws IOException {
+        return inspectionTask(dir, null);
+    }
+
+    /** {@link #inspectionTask(Path)} with a classifier's {@code head} as a recipe names it; null for the convention. */
+    public static Task<?> inspectionTask(Path dir, ClassifierHead head) throws IOException {
         Task.Kind kind = familyOf(dir).tasks().get(0);
         return switch (kind) {
             case CAUSAL_LM -> Task.CAUSAL_LM;
             case ENCODER -> Task.ENCODER;
-            case SEQUENCE_CLASSIFICATION -> Task.sequenceClassification(numLabels(dir), 0, conventionalHead(dir));
+            case SEQUENCE_CLASSIFICATION -> Task.sequenceClassification(numLabels(dir), 0,
+                    head != null ? head : conventionalHead(dir));
         };
     }
 

@@ -5,6 +5,7 @@ import org.peft4j.config.ConfigException;
 import org.peft4j.models.EmbeddedModels;
 import org.peft4j.models.ModelSpec;
 import org.peft4j.models.Registry;
+import org.peft4j.models.core.ClassifierHead;
 import org.peft4j.nn.Module;
 import org.peft4j.nn.Parameter;
 import org.peft4j.peft.lora.AdapterFiles;
@@ -119,8 +120,19 @@ public final class ModelInspector {
      * @param config a LoRA configuration whose targets to mark, or null
      */
     public static Report inspect(String model, LoraConfig config) throws IOException {
+        return inspect(model, config, null);
+    }
+
+    /**
+     * {@link #inspect(String, LoraConfig)} with a classifier's head as a recipe names it (BERT's pooler
+     * is a module only under the Transformers head); null for the model's convention.
+     */
+    public static Report inspect(String model, LoraConfig config, ClassifierHead head) throws IOException {
         Path dir = ModelSpec.EMBEDDED.contains(model) ? EmbeddedModels.resolve(model) : Path.of(model);
-        Module root = (Module) Registry.load(dir, Registry.inspectionTask(dir));
+        if (head == null && ModelSpec.EMBEDDED.contains(model)) {
+            head = EmbeddedModels.conventionalHead(model);
+        }
+        Module root = (Module) Registry.load(dir, Registry.inspectionTask(dir, head));
         try {
             return inspect(root, model, config);
         } finally {

@@ -112,15 +112,19 @@ public final class SentenceTransformersLayout {
         pooling.put("pooling_mode_mean_tokens", true);
         pooling.put("pooling_mode_max_tokens", false);
         pooling.put("pooling_mode_mean_sqrt_len_tokens", false);
-        Files.createDirectories(dir.resolve(POOLING_DIR));
-        Files.writeString(dir.resolve(POOLING_DIR).resolve("config.json"), json.writeValueAsString(pooling) + "\n");
+        writeConfig(dir.resolve(POOLING_DIR), pooling);
         ObjectNode dense = json.createObjectNode();
         dense.put("in_features", hiddenSize);
         dense.put("out_features", numLabels);
         dense.put("bias", true);
         dense.put("activation_function", IDENTITY);
-        Files.createDirectories(dir.resolve(DENSE_DIR));
-        Files.writeString(dir.resolve(DENSE_DIR).resolve("config.json"), json.writeValueAsString(dense) + "\n");
+        writeConfig(dir.resolve(DENSE_DIR), dense);
+    }
+
+    /** A module's {@code config.json} in its own folder {@code moduleDir}. */
+    private static void writeConfig(Path moduleDir, ObjectNode config) throws IOException {
+        Files.createDirectories(moduleDir);
+        Files.writeString(moduleDir.resolve("config.json"), config.toPrettyString() + "\n");
     }
 
     private static void module(ArrayNode modules, int idx, String path, String type) {
