@@ -5,7 +5,8 @@ PeftModel with the run's adapter must give the logits peft4j's predict wrote.
 
 Usage (from the repository root, after `./peft4j run recipes/quickstart.groovy`):
     ./peft4j merge --model minilm --adapter runs/quickstart-X/adapter --out /tmp/qs-merged
-    ./peft4j predict --model /tmp/qs-merged --input recipes/data/spam/test.jsonl --out /tmp/qs-pred.jsonl --max-length 0
+    ./peft4j predict --model minilm --adapter runs/quickstart-X/adapter --input recipes/data/spam/test.jsonl \
+        --out /tmp/qs-pred.jsonl --max-length 0
     /work/refvenv/bin/python tools/peft-checks/check_quickstart.py /tmp/qs-merged /tmp/qs-pred.jsonl \
         recipes/data/spam/test.jsonl [~/.cache/peft4j/models/all-MiniLM-L6-v2 runs/quickstart-X/adapter]
 

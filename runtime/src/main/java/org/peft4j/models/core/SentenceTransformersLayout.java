@@ -121,6 +121,17 @@ public final class SentenceTransformersLayout {
         writeConfig(dir.resolve(DENSE_DIR), dense);
     }
 
+    /**
+     * The checkpoint of {@code dir} for {@code task}: under the mean head, with the classifier read from
+     * sentence-transformers' Dense layer (a merged export) unless the checkpoint has its own.
+     */
+    public static CheckpointFiles checkpoint(Path dir, Task<?> task) throws IOException {
+        CheckpointFiles weights = CheckpointFiles.open(dir);
+        Path dense = task.head() == ClassifierHead.MEAN ? classifierWeights(dir) : null;
+        boolean own = weights.entries().containsKey("classifier.weight");
+        return dense == null || own ? weights : weights.with(dense, DENSE_AS_CLASSIFIER);
+    }
+
     /** A module's {@code config.json} in its own folder {@code moduleDir}. */
     private static void writeConfig(Path moduleDir, ObjectNode config) throws IOException {
         Files.createDirectories(moduleDir);

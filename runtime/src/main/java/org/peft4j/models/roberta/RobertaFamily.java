@@ -75,10 +75,7 @@ public final class RobertaFamily implements ModelFamily<BertConfig> {
     /** A mean-pooled classifier's weights may sit in sentence-transformers' Dense layer (a merged export). */
     @Override
     public CheckpointFiles weights(Path dir, Task<?> task) throws IOException {
-        CheckpointFiles weights = CheckpointFiles.open(dir);
-        Path dense = task.head() == ClassifierHead.MEAN ? SentenceTransformersLayout.classifierWeights(dir) : null;
-        boolean own = weights.entries().containsKey("classifier.weight");
-        return dense == null || own ? weights : weights.with(dense, SentenceTransformersLayout.DENSE_AS_CLASSIFIER);
+        return SentenceTransformersLayout.checkpoint(dir, task);
     }
 
     @Override
