@@ -1,0 +1,28 @@
+package org.peft4j.repl
+
+import org.jline.reader.ParsedLine
+import org.jline.reader.Parser
+
+/**
+ * Tells JLine which word Tab completes: the identifier before the cursor, or the text of the string the cursor
+ * is in (so that a module path or file path is one word, dots and slashes included). Lines are accepted as
+ * typed; the REPL itself joins lines that leave a bracket open.
+ */
+class ReplParser implements Parser {
+
+    @Override
+    ParsedLine parse(String line, int cursor, Parser.ParseContext context) {
+        String before = line.substring(0, cursor)
+        int start = ReplCompletion.wordStart(before)
+        String word = line.substring(start, cursor)
+        List<String> words = [line.substring(0, start), word]
+        new ParsedLine() {
+            String word() { word }
+            int wordCursor() { word.length() }
+            int wordIndex() { 1 }
+            List<String> words() { words }
+            String line() { line }
+            int cursor() { cursor }
+        }
+    }
+}
