@@ -92,8 +92,6 @@ set '...', and file paths in strings. A line with an open { [ ( continues on the
                 .variable(LineReader.HISTORY_FILE, historyFile)
                 .option(LineReader.Option.DISABLE_EVENT_EXPANSION, true)
                 .build()
-        // while a line runs, Ctrl-C asks a running train to stop; while a line is read, JLine handles it
-        terminal.handle(Terminal.Signal.INT) { context.interrupted.set(true) }
         out.println("peft4j ${ReplScript.package?.implementationVersion ?: 'dev'} — Groovy ${GroovySystem.version}; :help for help, :quit to leave")
         out.flush()
         StringBuilder pending = new StringBuilder()
@@ -108,6 +106,8 @@ set '...', and file paths in strings. A line with an open { [ ( continues on the
                 } catch (EndOfFileException ignored) {
                     break
                 }
+                // while a line runs, Ctrl-C asks a running train to stop (readLine installs its own handler each time)
+                terminal.handle(Terminal.Signal.INT) { context.interrupted.set(true) }
                 if (!accept(line, pending)) {
                     break
                 }

@@ -1,5 +1,6 @@
 package org.peft4j.repl
 
+import org.jline.reader.CompletingParsedLine
 import org.jline.reader.ParsedLine
 import org.jline.reader.Parser
 
@@ -16,13 +17,17 @@ class ReplParser implements Parser {
         int start = ReplCompletion.wordStart(before)
         String word = line.substring(start, cursor)
         List<String> words = [line.substring(0, start), word]
-        new ParsedLine() {
+        new CompletingParsedLine() {
             String word() { word }
             int wordCursor() { word.length() }
             int wordIndex() { 1 }
             List<String> words() { words }
             String line() { line }
             int cursor() { cursor }
+            // candidates are inserted as they are: the REPL's words need no shell quoting
+            CharSequence escape(CharSequence candidate, boolean complete) { candidate }
+            int rawWordCursor() { word.length() }
+            int rawWordLength() { word.length() }
         }
     }
 }

@@ -2,16 +2,15 @@ package org.peft4j.repl
 
 import org.jline.terminal.Size
 import org.jline.terminal.Terminal
-import org.jline.terminal.TerminalBuilder
+import org.jline.terminal.impl.ExternalTerminal
 import org.peft4j.cli.ReplCommand
 
 import java.nio.charset.StandardCharsets
 import java.nio.file.Path
 
 /**
- * The REPL on a JLine terminal over piped streams (not an operating-system pty: JLine's ExternalTerminal, which
- * has the line discipline of one, Ctrl-C included), run on its own thread; the spec types into it and reads
- * what it printed.
+ * The REPL on a JLine terminal over piped streams (JLine's ExternalTerminal, which emulates a pty's line
+ * discipline, Ctrl-C included), run on its own thread; the spec types into it and reads what it printed.
  */
 class ReplTerminal implements Closeable {
 
@@ -34,8 +33,10 @@ class ReplTerminal implements Closeable {
                 synchronized (screen) { screen.write(b, off, len) }
             }
         }
-        terminal = TerminalBuilder.builder().system(false).streams(input, output).type('xterm')
-                .size(new Size(160, 50)).encoding(StandardCharsets.UTF_8).build()
+        // JLine's own line discipline, not an operating-system pty: a pty that is not the process's controlling
+        // terminal would never deliver Ctrl-C's SIGINT to it
+        terminal = new ExternalTerminal('spec', 'xterm', input, output, StandardCharsets.UTF_8)
+        terminal.setSize(new Size(160, 50))
         ReplCommand command = new ReplCommand()
         Repl repl = new Repl(command.context(terminal.writer(), false))
         thread = Thread.start('repl') {

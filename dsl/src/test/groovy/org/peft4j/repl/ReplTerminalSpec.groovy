@@ -132,7 +132,7 @@ train { batchSize 8; seed 7; epochs 1 }
         repl.type('train session\n')
         repl.waitUntil(600) { repl.screen().contains('step 3/6') }
         repl.type('\u0003')
-        repl.waitUntil(600) { repl.screen().contains('stopped by Ctrl-C') }
+        repl.waitUntil(600) { repl.screen().contains('stopped by Ctrl-C') || repl.screen().contains('(step 6 of 6)') }
         String stopped = repl.line('session.step')
         String rest = repl.line('train session')
 
@@ -147,12 +147,17 @@ train { batchSize 8; seed 7; epochs 1 }
         String saved = repl.line('save session')
         String plotted = repl.line('plot session')
         Cli run = Cli.run('run', recipe.toString(), '--set', 'lora.r=4', '--set', 'train.maxSteps=6', '--out',
-                viaRun.toString(), '--quiet')
+                viaRun.toString(), '--quiet', '--stacktrace')
+
+        then:
+        run.err.toString() == ''
+        run.code == 0
+
+        when:
         Map a = new JsonSlurper().parse(viaRun.resolve('summary.json').toFile()) as Map
         Map b = new JsonSlurper().parse(viaRepl.resolve('summary.json').toFile()) as Map
 
         then:
-        run.code == 0
         saved.contains('valid accuracy') && saved.contains('run directory')
         losses(viaRepl).size() == 6
         losses(viaRepl) == losses(viaRun)

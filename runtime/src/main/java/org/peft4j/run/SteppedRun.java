@@ -6,7 +6,6 @@ import org.peft4j.peft.AdapterModel;
 import org.peft4j.peft.adalora.AdaLoraHook;
 import org.peft4j.peft.adalora.AdaLoraModel;
 import org.peft4j.peft.adalora.AdaLoraStepHook;
-import org.peft4j.peft.adalora.AllocationReport;
 import org.peft4j.train.CheckpointException;
 import org.peft4j.train.Checkpoints;
 import org.peft4j.train.LrSchedule;
@@ -20,7 +19,6 @@ import org.peft4j.train.TrainingListener;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -222,7 +220,7 @@ public final class SteppedRun implements AutoCloseable {
                 json.set("generations", RunManifest.JSON.valueToTree(samples));
             }
             if (session.adalora != null) {
-                json.set("adalora", writeAllocation());
+                json.set("adalora", AllocationSummary.write(session, adalora, dir, listener));
             }
             dir.writeJson("summary.json", json);
             listener.onPhase("writing metrics.csv, plots and report.html");
@@ -353,11 +351,6 @@ public final class SteppedRun implements AutoCloseable {
         return summary;
     }
 
-    /** Whether the run directory holds a file of this name (e.g. "summary.json"). */
-    public boolean has(String file) {
-        return Files.exists(dir.path().resolve(file));
-    }
-
     private Map<String, Double> validMetrics(int step) {
         Map<String, Double> out = new LinkedHashMap<>();
         for (String split : session.task.evalDuringTraining()) {
@@ -383,30 +376,6 @@ public final class SteppedRun implements AutoCloseable {
             out.add(new GenerationSample(prompts.get(i), before == null ? null : before.get(i), after.get(i)));
         }
         return out;
-    }
-
-    /** Where the budget went: a table for the log, PNGs and a JSON part of the summary. */
-    private ObjectNode writeAllocation() throws IOException {
-        AllocationReport allocation = adalora.report();
-        Map<String, Integer> ranks = session.adalora.ranks();
-        int initR = session.adalora.config().initR();
-        String table = AllocationReport.table(ranks, initR) + String.format("pruned, then kept again at a later"
-                + " allocation: %d triplets, %d times%n", adalora.allocator().returnedTriplets(), allocation.returns());
-        listener.onPhase("AdaLoRA final ranks (layer × module):\n" + table);
-        Files.writeString(dir.path().resolve("adalora-ranks.txt"), table);
-        allocation.write(ranks, initR, dir.path());
-        ObjectNode n = RunManifest.JSON.createObjectNode();
-        n.put("initial_budget", session.adalora.allocator().schedule().initialBudget());
-        n.put("final_budget", session.adalora.allocator().schedule().finalBudget());
-        n.put("kept", ranks.values().stream().mapToInt(Integer::intValue).sum());
-        n.put("returns", allocation.returns());
-        n.put("returned_triplets", adalora.allocator().returnedTriplets());
-        n.set("returns_per_module", RunManifest.JSON.valueToTree(adalora.allocator().returnsPerLayer()));
-        n.put("budget_csv", AllocationReport.BUDGET_CSV);
-        n.set("ranks", RunManifest.JSON.valueToTree(ranks));
-        n.put("heatmap", AllocationReport.HEATMAP);
-        n.put("budget_plot", AllocationReport.BUDGET);
-        return n;
     }
 
     /** What a resumed run must share with the checkpoint it continues, or it would not continue it. */
