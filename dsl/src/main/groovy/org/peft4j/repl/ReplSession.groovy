@@ -16,11 +16,14 @@ class ReplSession implements Closeable {
     final ReplRecipe recipe
     final SteppedRun run
     private final Map<String, Map<String, Double>> latest = new LinkedHashMap<>()
+    /** When each split's latest metrics were taken: "before", "step N". */
+    private final Map<String, String> taken = new LinkedHashMap<>()
 
     ReplSession(ReplRecipe recipe, SteppedRun run) {
         this.recipe = recipe
         this.run = run
         latest.putAll(run.before())
+        run.before().keySet().each { taken[it] = 'before' }
     }
 
     /** The training loss of every step so far, first to last. */
@@ -45,10 +48,19 @@ class ReplSession implements Closeable {
     /** The latest metrics of each evaluation split (before training, during it, or from {@code evaluate}). */
     Map<String, Map<String, Double>> getMetrics() {
         Map<String, Map<String, Double>> out = new LinkedHashMap<>(latest)
+        duringTraining().each { split, m -> out[split] = m }
+        out
+    }
+
+    /** The evaluations made during training ({@code train.evalEvery}) that are newer than the latest kept. */
+    private Map<String, Map<String, Double>> duringTraining() {
+        Map<String, Map<String, Double>> out = new LinkedHashMap<>()
         run.state().lastEval().each { String key, Double v ->
             int dot = key.indexOf('.')
-            out.computeIfAbsent(key.substring(0, dot)) { new LinkedHashMap<String, Double>() }
-            out[key.substring(0, dot)] = new LinkedHashMap<>(out[key.substring(0, dot)]) + [(key.substring(dot + 1)): v]
+            String split = key.substring(0, dot)
+            if (taken[split] in [null, 'before']) {
+                out.computeIfAbsent(split) { new LinkedHashMap<String, Double>() }[key.substring(dot + 1)] = v
+            }
         }
         out
     }
@@ -56,6 +68,7 @@ class ReplSession implements Closeable {
     /** Records an evaluation made now. */
     void evaluated(Map<String, Map<String, Double>> metrics) {
         latest.putAll(metrics)
+        metrics.keySet().each { taken[it] = "step ${step}".toString() }
     }
 
     /** The model with its adapters, walked by Hugging Face names. */
@@ -101,11 +114,12 @@ class ReplSession implements Closeable {
         if (loss) {
             sb << String.format(', loss %.4f', loss.last())
         }
+        Set<String> training = duringTraining().keySet()
         metrics.each { split, m ->
             List<String> shown = m.findAll { k, v -> k in ['accuracy', 'f1', 'loss', 'perplexity', 'mrr@10', 'spearman'] }
                     .collect { k, v -> String.format('%s %.4f', k, v) }
             if (shown) {
-                sb << ", ${split} ${shown.join(' ')}"
+                sb << ", ${split} (${taken[split] ?: 'during training'}) ${shown.join(' ')}"
             }
         }
         sb << (run.summary() != null ? ', saved' : '') << "\n  run directory ${ReplPaths.shown(dir)}"
