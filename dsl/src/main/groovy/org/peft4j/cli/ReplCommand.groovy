@@ -4,6 +4,7 @@ import org.jline.terminal.TerminalBuilder
 import org.peft4j.repl.Repl
 import org.peft4j.repl.ReplContext
 import picocli.CommandLine.Command
+import picocli.CommandLine.Mixin
 import picocli.CommandLine.Model.CommandSpec
 import picocli.CommandLine.Option
 import picocli.CommandLine.Spec
@@ -22,13 +23,8 @@ import java.util.concurrent.Callable
                 '', 'Inside: :help, :vars, :reset, :load FILE, :save FILE, :quit. Walk-through: docs/repl.md.'])
 class ReplCommand implements Callable<Integer> {
 
-    @Option(names = '--allow-code', description = 'trust the recipes loaded in the session: lift the sandbox that limits a recipe to the DSL')
-    boolean allowCode
-
-    @Option(names = '--recipe-timeout', paramLabel = 'SECONDS', defaultValue = '30',
-            description = ['seconds that compiling a loaded recipe, and running it, may each take (default: ${DEFAULT-VALUE};',
-                    '0: no limit); training is not limited'])
-    int recipeTimeout
+    @Mixin
+    SandboxOptions sandbox = new SandboxOptions()
 
     @Option(names = '--history', paramLabel = 'FILE', description = 'the history kept across sessions (default: ~/.peft4j/repl_history)')
     Path history = Path.of(System.getProperty('user.home'), '.peft4j', 'repl_history')
@@ -38,9 +34,7 @@ class ReplCommand implements Callable<Integer> {
 
     @Override
     Integer call() {
-        if (recipeTimeout < 0) {
-            throw new UserError("--recipe-timeout ${recipeTimeout} must be at least 0 seconds (0: no limit)")
-        }
+        sandbox.timeLimit()
         if (System.console() != null) {
             TerminalBuilder.builder().system(true).build().withCloseable { t ->
                 new Repl(context(t.writer(), true)).interactive(t, history)
@@ -53,7 +47,7 @@ class ReplCommand implements Callable<Integer> {
 
     /** The verbs' host: the REPL's output, this command's sandbox choice, run's progress, report and merge. */
     ReplContext context(PrintWriter out, boolean bar) {
-        new ReplContext(out, allowCode, recipeTimeout, { -> new ProgressListener(out, bar && Terminal.interactive(), false) },
+        new ReplContext(out, sandbox.allowCode, sandbox.recipeTimeout, { -> new ProgressListener(out, bar && Terminal.interactive(), false) },
                 { s -> RunCommand.report(s, Path.of('').toAbsolutePath()) },
                 { List<String> args ->
                     def cl = Main.commandLine()
