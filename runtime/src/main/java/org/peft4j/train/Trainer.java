@@ -108,6 +108,9 @@ public final class Trainer<B extends TrainBatch> {
         int end = Math.min(total, until);
         List<Parameter> params = optimizer.parameters();
         List<Double> losses = new ArrayList<>();
+        // libtorch's grad mode is per thread and the engine turns it off only on the thread that started it; the
+        // optimizer's in-place updates of leaf weights need it off on whichever thread trains
+        Backend.get().setGradMode(false);
         listener.onTrainStart(total);
         long start = System.nanoTime();
         long pausedNanos = 0;
