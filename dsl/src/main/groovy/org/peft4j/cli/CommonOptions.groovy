@@ -2,6 +2,7 @@ package org.peft4j.cli
 
 import org.peft4j.dsl.Recipe
 import org.peft4j.dsl.RecipeLoader
+import picocli.CommandLine.Mixin
 import picocli.CommandLine.Option
 import picocli.CommandLine.Parameters
 
@@ -21,14 +22,8 @@ class CommonOptions {
             completionCandidates = OverrideKeys)
     Map<String, String> overrides = new LinkedHashMap<>()
 
-    @Option(names = '--allow-code', description = 'trust the recipe: lift the sandbox that limits a recipe to the DSL')
-    boolean allowCode
-
-    // the default is RecipeLoader.TIME_LIMIT (an annotation takes a literal)
-    @Option(names = '--recipe-timeout', paramLabel = 'SECONDS', defaultValue = '30',
-            description = ['seconds that compiling the recipe, and running it, may each take before it is stopped with its',
-                    'file and line (default: ${DEFAULT-VALUE}; 0: no limit); training is not limited'])
-    int recipeTimeout
+    @Mixin
+    SandboxOptions sandbox = new SandboxOptions()
 
     @Option(names = ['-q', '--quiet'], description = 'print only the result and errors (the run log still goes to run.log)')
     boolean quiet
@@ -39,6 +34,11 @@ class CommonOptions {
     @Option(names = '--stacktrace', description = 'print the stack trace of an error')
     boolean stacktrace
 
+    /** --allow-code: the recipe is trusted. */
+    boolean getAllowCode() {
+        sandbox.allowCode
+    }
+
     /** A run directory given instead of a recipe: its recorded recipe, includes and overrides. */
     RunRecord rerunOf() {
         Files.isDirectory(recipe) ? RunRecord.read(recipe) : null
@@ -46,11 +46,9 @@ class CommonOptions {
 
     Recipe load() {
         RunRecord previous = rerunOf()
-        if (recipeTimeout < 0) {
-            throw new UserError("--recipe-timeout ${recipeTimeout} must be at least 0 seconds (0: no limit)")
-        }
-        previous == null ? RecipeLoader.loadRecipe(recipe, overrides, allowCode, [:], recipeTimeout)
-                : previous.load(overrides, allowCode, recipeTimeout)
+        int timeLimit = sandbox.timeLimit()
+        previous == null ? RecipeLoader.loadRecipe(recipe, overrides, allowCode, [:], timeLimit)
+                : previous.load(overrides, allowCode, timeLimit)
     }
 
     /** The keys --set accepts, for the help text and shell completion. */

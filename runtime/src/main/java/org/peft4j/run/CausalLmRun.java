@@ -294,21 +294,25 @@ final class CausalLmRun implements TaskRun<CausalLmBatch> {
     @Override
     public List<String> samples() {
         List<String> out = new ArrayList<>();
-        GenerationConfig g = GenerationConfig.greedy(config.causalLm().maxNewTokens())
+        for (String prompt : samplePrompts()) {
+            out.add(generate(prompt, config.causalLm().maxNewTokens()));
+        }
+        return out;
+    }
+
+    @Override
+    public String generate(String prompt, int maxNewTokens) {
+        GenerationConfig g = GenerationConfig.greedy(maxNewTokens)
                 .withStops(List.of(), stopIds.stream().filter(i -> i >= 0).collect(java.util.stream.Collectors.toSet()));
-        Generator generator = new Generator(lm, manager);
         Module module = (Module) lm;
         boolean wasTraining = module.isTraining();
         try {
-            for (String prompt : samplePrompts()) {
-                String text = template == null ? prompt
-                        : template.renderText(List.of(new ChatMessage("user", prompt)), true);
-                out.add(generator.generate(text, tokenizer, g).text());
-            }
+            String text = template == null ? prompt
+                    : template.renderText(List.of(new ChatMessage("user", prompt)), true);
+            return new Generator(lm, manager).generate(text, tokenizer, g).text();
         } finally {
             module.train(wasTraining);
         }
-        return out;
     }
 
     @Override

@@ -6,6 +6,7 @@ import org.peft4j.data.Batch;
 import org.peft4j.data.Batches;
 import org.peft4j.data.ClassificationDataset;
 import org.peft4j.data.DataConfig;
+import org.peft4j.data.LabeledText;
 import org.peft4j.data.OnBadLine;
 import org.peft4j.data.Tokenizer;
 import org.peft4j.models.EmbeddedModels;
@@ -227,6 +228,25 @@ final class ClassificationRun implements TaskRun<Batch> {
         FullWeights.save((Module) model, adapterDir);
         saveBeside(adapterDir);
         return adapterDir;
+    }
+
+    @Override
+    public List<String> labels() {
+        return labels;
+    }
+
+    @Override
+    public float[][] logits(List<String> texts) {
+        List<LabeledText> examples = new ArrayList<>();
+        for (int i = 0; i < texts.size(); i++) {
+            // the class id is a placeholder the model never reads
+            examples.add(new LabeledText(texts.get(i), 0, i + 1));
+        }
+        ClassificationDataset data = ClassificationDataset.of(examples, labels, tokenizer);
+        return Probes.of((Module) model, () -> {
+            Batch batch = Batches.inOrder(data, texts.size()).get(0, manager);
+            return model.forward(batch.inputIds(), batch.attentionMask(), batch.tokenTypeIds());
+        });
     }
 
     /** The class names and the head, so that predict, eval, merge and export compute and name what the run trained. */

@@ -105,6 +105,33 @@ interface TaskRun<B extends TrainBatch> extends AutoCloseable {
         return List.of();
     }
 
+    /** The class names in class-id order when the task classifies; empty otherwise. */
+    default List<String> labels() {
+        return List.of();
+    }
+
+    /**
+     * The model's logits for each of {@code texts}, one row of {@link #labels()} per text, tokenized as the training
+     * data was, without an autograd graph and with dropout off.
+     *
+     * @throws UnsupportedOperationException when the task does not classify
+     */
+    default float[][] logits(List<String> texts) {
+        throw new UnsupportedOperationException("predict is for classification runs; this run's task is "
+                + peftTaskType() + " (a causal language model generates: generate)");
+    }
+
+    /**
+     * The model's greedy continuation of {@code prompt}, under the recipe's chat template when it has one, as the
+     * run's sample prompts are continued.
+     *
+     * @throws UnsupportedOperationException when the task does not generate
+     */
+    default String generate(String prompt, int maxNewTokens) {
+        throw new UnsupportedOperationException("generate is for causal language models; this run's task is "
+                + peftTaskType() + (labels().isEmpty() ? "" : " (a classifier predicts: predict)"));
+    }
+
     /** Frees what the task holds besides parameters (tokenizers). */
     @Override
     void close();

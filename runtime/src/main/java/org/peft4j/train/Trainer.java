@@ -16,6 +16,7 @@ import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.function.BooleanSupplier;
 
 /**
  * The training loop: per optimizer step, {@code gradAccum} forward/backward passes whose gradients
@@ -28,10 +29,11 @@ public final class Trainer<B extends TrainBatch> {
 
     /**
      * What a finished loop did; {@code seconds} excludes time spent evaluating and checkpointing,
-     * and, after a resume, includes the time of the run before it. {@code losses} are this call's.
+     * and, after a resume, includes the time of the run before it. {@code losses} are this call's;
+     * {@code state} is where the loop stands now, from which a later call continues.
      */
     public record Result(int steps, double seconds, long tokens, List<Double> losses, boolean stoppedEarly,
-                         int bestStep, double bestValue) {
+                         int bestStep, double bestValue, TrainState state) {
         public double tokensPerSecond() {
             return seconds == 0 ? 0 : tokens / seconds;
         }
@@ -90,20 +92,36 @@ public final class Trainer<B extends TrainBatch> {
      * mode; a new best of {@code bestMetric} is always checkpointed, so it can be restored.
      */
     public Result fit(TrainingData<B> data, LrSchedule schedule, Evaluation eval, TrainState from) {
+        return fit(data, schedule, eval, from, Integer.MAX_VALUE, () -> false);
+    }
+
+    /**
+     * Trains from {@code from} until step {@code until} (at most the planned last step), or until
+     * {@code interrupted} says so between two steps. The steps, learning rates, dropout masks and
+     * evaluations are those of an uninterrupted run, which the returned state continues exactly; a
+     * checkpoint is written where the loop pauses, so the run directory resumes from there too.
+     */
+    public Result fit(TrainingData<B> data, LrSchedule schedule, Evaluation eval, TrainState from, int until,
+                      BooleanSupplier interrupted) {
         int batches = data.batchesPerEpoch();
         int total = totalSteps(config, batches);
+        int end = Math.min(total, until);
         List<Parameter> params = optimizer.parameters();
         List<Double> losses = new ArrayList<>();
+        // libtorch's grad mode is per thread and the engine turns it off only on the thread that started it; the
+        // optimizer's in-place updates of leaf weights need it off on whichever thread trains
+        Backend.get().setGradMode(false);
         listener.onTrainStart(total);
         long start = System.nanoTime();
         long pausedNanos = 0;
         TrainState state = from;
         boolean stop = false;
         try {
-            for (int epoch = from.epoch(); epoch <= config.epochs() && state.step() < total && !stop; epoch++) {
+            boolean pause = false;
+            for (int epoch = from.epoch(); epoch <= config.epochs() && state.step() < end && !stop && !pause; epoch++) {
                 int next = epoch == from.epoch() ? from.batch() : 0;
                 Iterator<B> it = data.epoch(epoch, next, manager);
-                while (it.hasNext() && state.step() < total && !stop) {
+                while (it.hasNext() && state.step() < end && !stop && !pause) {
                     long stepStart = System.nanoTime();
                     int step = state.step();
                     int micro = Math.min(config.gradAccum(), batches - next);
@@ -179,7 +197,8 @@ public final class Trainer<B extends TrainBatch> {
                                     + state.bestValue() + " at step " + state.bestStep() + ")");
                         }
                     }
-                    if (checkpoints != null && (newBest || last || stop
+                    pause = !last && (state.step() == end || interrupted.getAsBoolean());
+                    if (checkpoints != null && (newBest || last || stop || pause
                             || config.checkpointEvery() > 0 && state.step() % config.checkpointEvery() == 0)) {
                         try {
                             Path saved;
@@ -201,7 +220,7 @@ public final class Trainer<B extends TrainBatch> {
             listener.onTrainEnd();
         }
         return new Result(state.step(), state.trainSeconds(), state.tokens(), losses, stop, state.bestStep(),
-                state.bestValue());
+                state.bestValue(), state);
     }
 
     /** The state after an evaluation: last metrics, and the best so far by {@code bestMetric}. */
