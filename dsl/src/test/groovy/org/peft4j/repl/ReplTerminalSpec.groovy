@@ -117,7 +117,7 @@ train { batchSize 8; seed 7; epochs 1 }
         String weight = repl.line("model['bert.encoder.layer.0.attention.self.query.lora_A.weight']")
 
         then:
-        tree.contains('BertForSequenceClassification')
+        tree.contains('MeanPooledClassifier')
         tree.contains('(0-5): 6 × BertLayer')
         tree.contains('(lora_A): Linear(weight [4, 384]*)')
         tree.contains('(classifier): Linear(weight [2, 384]*, bias [2]*)')
