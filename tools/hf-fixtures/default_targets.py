@@ -16,15 +16,15 @@ import torch
 import transformers
 from peft import AdaLoraConfig, LoraConfig, get_peft_model
 from peft.tuners.tuners_utils import BaseTunerLayer
-from transformers import AutoModel, AutoModelForCausalLM, AutoModelForSequenceClassification
+from transformers import AutoModelForCausalLM, AutoModelForSequenceClassification
 
 HF = Path(__file__).resolve().parent.parent.parent / "runtime" / "src" / "test" / "resources" / "hf"
 
 # model_type -> (fixture, the class peft4j's inspect builds for it, PEFT task type)
 CASES = {
     "bert": ("bert-seqcls", AutoModelForSequenceClassification, "SEQ_CLS"),
-    "roberta": ("roberta-seqcls", AutoModel, "FEATURE_EXTRACTION"),
-    "xlm-roberta": ("xlm-roberta-seqcls", AutoModel, "FEATURE_EXTRACTION"),
+    "roberta": ("roberta-seqcls", AutoModelForSequenceClassification, "SEQ_CLS"),
+    "xlm-roberta": ("xlm-roberta-seqcls", AutoModelForSequenceClassification, "SEQ_CLS"),
     "modernbert": ("modernbert-seqcls", AutoModelForSequenceClassification, "SEQ_CLS"),
     "deberta-v2": ("deberta-v2-seqcls", AutoModelForSequenceClassification, "SEQ_CLS"),
     "llama": ("llama-rope-default", AutoModelForCausalLM, "CAUSAL_LM"),

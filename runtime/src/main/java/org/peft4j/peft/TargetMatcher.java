@@ -32,6 +32,21 @@ public final class TargetMatcher {
     private TargetMatcher() {
     }
 
+    /**
+     * A layer inside a classification head ({@code classifier.dense}, {@code classifier.out_proj}) is trained in
+     * full with its head, never adapted: PEFT keeps the head in {@code modules_to_save} for sequence
+     * classification and leaves the layers inside it out of {@code target_modules} and {@code all-linear}.
+     */
+    static boolean insideOutputHead(String path) {
+        String[] parts = path.split("\\.");
+        for (int i = 0; i < parts.length - 1; i++) {
+            if (OUTPUT_HEADS.contains(parts[i])) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** The paths of the linear modules that {@code spec} targets; an error lists what exists when nothing fits. */
     public static List<String> match(Map<String, Module> modules, TargetSpec spec, String block) {
         if (spec.choosesNone()) {
@@ -49,7 +64,7 @@ public final class TargetMatcher {
         List<String> notLinear = new ArrayList<>();
         for (Map.Entry<String, Module> e : modules.entrySet()) {
             String path = e.getKey();
-            if (path.isEmpty() || insideAdapter(modules, path)) {
+            if (path.isEmpty() || insideAdapter(modules, path) || insideOutputHead(path)) {
                 continue;
             }
             boolean linear = isLinear(e.getValue());

@@ -28,7 +28,7 @@ class ClassBalanceSpec extends Specification {
             /{"text": "w${4 + i % 8}", "label": "$l"}/.toString()
         })
         new RunConfig('balance', BackendConfig.defaults(), new ModelSpec(null, model, TaskType.CLASSIFICATION, labels),
-                LoraConfig.of(2, 4, 0.0, ['query'], ['classifier']), new DataConfig(train, null, null, 'text', 'label', 8, limit),
+                LoraConfig.of(2, 4, 0.0, ['query'], ['classifier', 'pooler']), new DataConfig(train, null, null, 'text', 'label', 8, limit),
                 OptimizerConfig.adamW(1e-3, 0), ScheduleConfig.linear(0), new TrainConfig(1, 4, 1, 1.0, 1, 0, 0, 4))
     }
 

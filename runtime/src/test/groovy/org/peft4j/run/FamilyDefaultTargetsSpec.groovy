@@ -116,21 +116,21 @@ class FamilyDefaultTargetsSpec extends Specification {
 
         then:
         family.adaLoraTargets() == defaults
-        targets as Set == (row(modelType).adalora as Set) - absent
+        targets as Set == row(modelType).adalora as Set
 
         cleanup:
         root?.namedParameters()?.values()?.each { it.value().close() }
 
-        where: "RoBERTa's pooler is not built by peft4j's encoder, which pools its own way (the Transformers AutoModel has one)"
-        modelType     | defaults                                            | absent
-        'bert'        | ['query', 'value']                                  | []
-        'roberta'     | ['query', 'key', 'value', 'dense']                  | ['pooler.dense']
-        'deberta-v2'  | ['query_proj', 'key_proj', 'value_proj', 'dense']   | []
-        'llama'       | ['q_proj', 'v_proj']                                | []
-        'qwen2'       | ['q_proj', 'v_proj']                                | []
-        'gpt2'        | ['c_attn']                                          | []
-        'qwen3'       | ['q_proj', 'v_proj']                                | []
-        'gemma3_text' | ['q_proj', 'v_proj']                                | []
+        where: "the head's own dense layer (RoBERTa's classifier.dense) is trained in full with the head, as in PEFT"
+        modelType     | defaults
+        'bert'        | ['query', 'value']
+        'roberta'     | ['query', 'key', 'value', 'dense']
+        'deberta-v2'  | ['query_proj', 'key_proj', 'value_proj', 'dense']
+        'llama'       | ['q_proj', 'v_proj']
+        'qwen2'       | ['q_proj', 'v_proj']
+        'gpt2'        | ['c_attn']
+        'qwen3'       | ['q_proj', 'v_proj']
+        'gemma3_text' | ['q_proj', 'v_proj']
     }
 
     def "PEFT has no AdaLoRA default for #modelType; the family takes #sibling's"() {
@@ -156,14 +156,12 @@ class FamilyDefaultTargetsSpec extends Specification {
 
         then:
         report.problems().isEmpty()
-        report.withRole(TARGET)*.path() as Set == (row(modelType).all_linear as Set) - absent
+        report.withRole(TARGET)*.path() as Set == row(modelType).all_linear as Set
 
         cleanup:
         root?.namedParameters()?.values()?.each { it.value().close() }
 
-        // peft4j's BERT classifier and RoBERTa encoder pool their own way and build no pooler, which PEFT adapts
         where:
         modelType << Registry.modelTypes()
-        absent = [bert: ['bert.pooler.dense'], roberta: ['pooler.dense'], 'xlm-roberta': ['pooler.dense']][modelType] ?: []
     }
 }

@@ -132,7 +132,7 @@ class ModelInspectorSpec extends Specification {
         'mistral'     | { Path d -> new TinyLlama(2, [model_type: 'mistral']).writeTo(d) }                        | 'k_proj' | 'model.layers.0.self_attn.k_proj'     | 'Linear' | [8, 16]
         'qwen2'       | { Path d -> new TinyLlama(3, [model_type: 'qwen2']).writeTo(d) }                          | 'v_proj' | 'model.layers.0.self_attn.v_proj'     | 'Linear' | [8, 16]
         'gpt2'        | { Path d -> new TinyGpt2(4).writeTo(d) }                                                  | 'c_attn' | 'transformer.h.0.attn.c_attn'         | 'Conv1D' | [8, 24]
-        'roberta'     | { Path d -> new TinyBert(5).writeTo(d, [model_type: 'roberta', pad_token_id: 1]) }        | 'query'  | 'encoder.layer.0.attention.self.query' | 'Linear' | [8, 8]
-        'xlm-roberta' | { Path d -> new TinyBert(6).writeTo(d, [model_type: 'xlm-roberta', pad_token_id: 1]) }    | 'value'  | 'encoder.layer.0.attention.self.value' | 'Linear' | [8, 8]
+        'roberta'     | { Path d -> new TinyBert(5).writeTo(d, [model_type: 'roberta', pad_token_id: 1]) }        | 'query'  | 'roberta.encoder.layer.0.attention.self.query' | 'Linear' | [8, 8]
+        'xlm-roberta' | { Path d -> new TinyBert(6).writeTo(d, [model_type: 'xlm-roberta', pad_token_id: 1]) }    | 'value'  | 'roberta.encoder.layer.0.attention.self.value' | 'Linear' | [8, 8]
     }
 }

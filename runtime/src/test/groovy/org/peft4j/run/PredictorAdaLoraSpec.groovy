@@ -29,7 +29,7 @@ class PredictorAdaLoraSpec extends Specification {
         Backend.get().seed(13)
         def model = BertForSequenceClassification.fromPretrained(base, 3, 1)
         def ada = AdaLoraInjector.inject(model, AdaLoraConfig.builder().initR(3).targetR(2).tinit(1).tfinal(1)
-                .totalSteps(10).alpha(6).targets(['query', 'value']).modulesToSave(['classifier']).build(), manager)
+                .totalSteps(10).alpha(6).targets(['query', 'value']).modulesToSave(['classifier', 'pooler']).build(), manager)
         ada.adapterParameters().values().each { it.set(manager.randomNormal(0f, 0.5f, it.value().shape, DataType.FLOAT32)) }
         ada.layers()['bert.encoder.layer.0.attention.self.value'].setMask(manager.zeros(new Shape(3, 1)))
         model.train(false)
@@ -37,7 +37,7 @@ class PredictorAdaLoraSpec extends Specification {
         ada.save(tmp.resolve('adapter'), 'SEQ_CLS', base.toString())
         Path config = tmp.resolve('adapter/adapter_config.json')
         // PeftModelForSequenceClassification adds both of its head names, whatever the model calls its head
-        Files.writeString(config, Files.readString(config).replace('[ "classifier" ]', '[ "classifier", "score" ]'))
+        Files.writeString(config, Files.readString(config).replace('[ "classifier", "pooler" ]', '[ "classifier", "pooler", "score" ]'))
         assert Files.readString(config).contains('"score"')
 
         when: '"a e j" is [CLS] a e j [SEP] = 2 4 8 13 3'

@@ -37,7 +37,7 @@ class PredictorSpec extends Specification {
         base = TinyTokenizer.writeTo(new TinyBert(5).writeTo(tmp.resolve('base')))
         Backend.get().seed(23)
         def model = BertForSequenceClassification.fromPretrained(base, 3, 1)
-        def lora = LoraInjector.inject(model, LoraConfig.of(2, 4, 0.1, ['query', 'value'], ['classifier']), manager)
+        def lora = LoraInjector.inject(model, LoraConfig.of(2, 4, 0.1, ['query', 'value'], ['classifier', 'pooler']), manager)
         lora.layers().values().each { randomize(it.loraB().weight()) }
         randomize(model.namedParameters()['classifier.weight'])
         model.train(false)
@@ -128,7 +128,7 @@ class PredictorSpec extends Specification {
 
         then:
         def e = thrown(IllegalArgumentException)
-        e.message.startsWith("neither $base holds a classifier (classifier.weight)")
+        e.message.startsWith("neither $base holds a classifier's output layer")
     }
 
     def "labels that do not fit the classifier are refused"() {

@@ -83,8 +83,8 @@ class PreflightSpec extends Specification {
 
         where:
         task                        | config
-        'classification, LoRA'      | { -> classification(LoraConfig.of(4, 8, 0.0, ['query', 'value'], ['classifier']), null) }
-        'classification, AdaLoRA'   | { -> classification(null, AdaLoraConfig.builder().initR(4).targetR(2).alpha(8).targets(['query', 'value']).modulesToSave(['classifier']).build()) }
+        'classification, LoRA'      | { -> classification(LoraConfig.of(4, 8, 0.0, ['query', 'value'], ['classifier', 'pooler']), null) }
+        'classification, AdaLoRA'   | { -> classification(null, AdaLoraConfig.builder().initR(4).targetR(2).alpha(8).targets(['query', 'value']).modulesToSave(['classifier', 'pooler']).build()) }
         'embedding, LoRA'           | { -> embedding() }
         'causal LM, LoRA'           | { -> causalLm() }
     }
@@ -104,7 +104,7 @@ class PreflightSpec extends Specification {
         Set<String> before = Files.list(scratch).withCloseable { s -> s.map { it.fileName.toString() }.filter { it.startsWith('peft4j-preflight-') }.toList() as Set }
 
         when:
-        Preflight.run(classification(LoraConfig.of(4, 8, 0.0, ['query', 'value'], ['classifier']), null), TrainingListener.NONE)
+        Preflight.run(classification(LoraConfig.of(4, 8, 0.0, ['query', 'value'], ['classifier', 'pooler']), null), TrainingListener.NONE)
         Set<String> after = Files.list(scratch).withCloseable { s -> s.map { it.fileName.toString() }.filter { it.startsWith('peft4j-preflight-') }.toList() as Set }
 
         then:
