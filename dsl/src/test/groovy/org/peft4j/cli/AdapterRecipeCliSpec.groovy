@@ -21,6 +21,7 @@ adalora {
     tinit 10
     tfinal 20
     target 'query', 'value'
+    modulesToSave 'classifier'
 }
 '''
 

@@ -151,7 +151,7 @@ class DecoderMergeCliSpec extends Specification {
         where:
         what                               | args                                                                              | text
         'an adapter for other modules'     | ['merge', '--model', 'TINY', '--adapter', 'OTHER', '--out', 'OUT']                | '[c_attn] matches no linear module'
-        'labels on a decoder'              | ['merge', '--model', 'TINY', '--adapter', 'LORA', '--out', 'OUT', '--labels', 'a,b'] | '--labels is for sequence classifiers'
+        'labels, no trained score head'    | ['merge', '--model', 'TINY', '--adapter', 'LORA', '--out', 'OUT', '--labels', 'a,b'] | "head's [score.weight] are in neither"
         'generate --merge without adapter' | ['generate', '--model', 'TINY', '--merge', '--prompt', 'hi']                      | '--merge folds an adapter into the model; give --adapter DIR too'
         'generate --merge, a misfit'       | ['generate', '--model', 'TINY', '--adapter', 'OTHER', '--merge', '--prompt', 'hi'] | '[c_attn] matches no linear module'
     }

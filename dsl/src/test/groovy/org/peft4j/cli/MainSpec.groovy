@@ -99,7 +99,7 @@ class MainSpec extends Specification {
         Path good = Files.writeString(dir.resolve('ok.groovy'), """\
 params { rank 4 }
 model { source 'minilm'; task classification(labels: ['ham', 'spam']) }
-lora { r params.rank; target 'query', 'value' }
+lora { r params.rank; target 'query', 'value'; modulesToSave 'classifier' }
 data { train jsonl('train.jsonl'); maxLength 32 }
 output { dir 'runs/ok' }
 """)
@@ -123,7 +123,7 @@ output { dir 'runs/ok' }
         Files.writeString(dir.resolve('train.jsonl'), '{"text": "win money now", "label": "spam"}\n{"text": "see you", "label": "ham"}\n')
         Path recipe = Files.writeString(dir.resolve('ckpt.groovy'), """\
 model { source 'minilm'; task classification(labels: ['ham', 'spam']) }
-lora { r 4; target 'query', 'value' }
+lora { r 4; target 'query', 'value'; modulesToSave 'classifier' }
 data { train jsonl('train.jsonl'); maxLength 128 }
 train { batchSize 32 }
 """)
@@ -147,7 +147,7 @@ train { batchSize 32 }
         Files.writeString(dir.resolve('train.jsonl'), '{"text": "win money now", "label": "spam"}\n{"text": "see you", "label": "ham"}\n')
         String body = """\
 model { source 'minilm'; task classification(labels: ['ham', 'spam']) }
-lora { r 4; target 'query', 'value' }
+lora { r 4; target 'query', 'value'; modulesToSave 'classifier' }
 data { train jsonl('train.jsonl'); maxLength 128 }
 train { batchSize 32 }
 """
