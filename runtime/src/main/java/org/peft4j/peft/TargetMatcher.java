@@ -47,6 +47,35 @@ public final class TargetMatcher {
         return false;
     }
 
+    /**
+     * {@code targets} without the layers inside a module to save (or that module itself): a module trained in
+     * full is not also adapted, as PEFT leaves {@code modules_to_save} out of {@code target_modules} and
+     * {@code all-linear}.
+     */
+    public static List<String> withoutSaved(List<String> targets, Collection<String> modulesToSave) {
+        if (modulesToSave.isEmpty()) {
+            return targets;
+        }
+        List<String> kept = new ArrayList<>();
+        for (String path : targets) {
+            boolean saved = false;
+            for (String prefix = path; prefix != null && !saved; prefix = parentPath(prefix)) {
+                for (String name : modulesToSave) {
+                    saved |= matchesName(prefix, name);
+                }
+            }
+            if (!saved) {
+                kept.add(path);
+            }
+        }
+        return kept;
+    }
+
+    private static String parentPath(String path) {
+        int dot = path.lastIndexOf('.');
+        return dot < 0 ? null : path.substring(0, dot);
+    }
+
     /** The paths of the linear modules that {@code spec} targets; an error lists what exists when nothing fits. */
     public static List<String> match(Map<String, Module> modules, TargetSpec spec, String block) {
         if (spec.choosesNone()) {

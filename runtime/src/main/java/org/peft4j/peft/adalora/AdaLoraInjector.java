@@ -38,7 +38,7 @@ public final class AdaLoraInjector {
     static AdaLoraModel inject(Module root, AdaLoraConfig config, TargetSpec spec, Collection<String> optionalModules,
                                BiFunction<String, Module, SvdLinear> factory) {
         Map<String, Module> modules = root.namedModules();
-        List<String> targets = TargetMatcher.match(modules, spec, BLOCK);
+        List<String> targets = TargetMatcher.withoutSaved(TargetMatcher.match(modules, spec, BLOCK), config.modulesToSave());
         Map<String, Module> saved = TargetMatcher.modulesToSave(root, config.modulesToSave(), optionalModules, BLOCK);
 
         Map<String, SvdLinear> adapted = new LinkedHashMap<>();

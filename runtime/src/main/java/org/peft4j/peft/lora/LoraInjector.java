@@ -167,7 +167,7 @@ public final class LoraInjector {
 
     /** The paths of the linear modules that {@code config} targets; an error lists what exists when nothing fits. */
     public static List<String> matchTargets(Map<String, Module> modules, LoraConfig config) {
-        return TargetMatcher.match(modules, config.targeting(), BLOCK);
+        return TargetMatcher.withoutSaved(TargetMatcher.match(modules, config.targeting(), BLOCK), config.modulesToSave());
     }
 
     /** The layer index in {@code path} as PEFT finds it, or null. */

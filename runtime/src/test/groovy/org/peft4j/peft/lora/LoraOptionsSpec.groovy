@@ -287,6 +287,8 @@ class LoraOptionsSpec extends Specification {
         LoraConfig.builder().targets('q_proj', 'down').layersToTransform([1, 12]).build()        || ['model.layers.1.attn.q_proj', 'model.layers.12.mlp.down']
         LoraConfig.builder().targets('q_proj').layersToTransform([0]).layersPattern(['layers']).build() || ['model.layers.0.attn.q_proj']
         LoraConfig.builder().targetRegex('.*attn\\.(q|v)_proj').layersToTransform([0]).build()  || ['model.layers.0.attn.q_proj', 'model.layers.0.attn.v_proj']
+        LoraConfig.builder().allLinear().modulesToSave(['mlp']).build()                         || ['model.layers.0.attn.q_proj', 'model.layers.0.attn.v_proj', 'model.layers.1.attn.q_proj', 'model.layers.1.attn.v_proj']
+        LoraConfig.builder().targets('q_proj', 'v_proj').modulesToSave(['layers.1.attn']).build() || ['model.layers.0.attn.q_proj', 'model.layers.0.attn.v_proj']
     }
 
     def "the layer index of #path is #index with layersPattern #patterns, by PEFT's regexes"() {
