@@ -84,7 +84,7 @@ class BenchCommand implements Callable<Integer> {
     int pairs
 
     @Option(names = '--flat-steps', paramLabel = 'N', defaultValue = '0',
-            description = 'also run the first training case N steps and check that its resident memory grows by less than 2%')
+            description = 'also run the first training case N steps and check that its resident memory grows by less than 2%%')
     int flatSteps
 
     @Option(names = '--r', paramLabel = 'N', defaultValue = '8', description = 'LoRA rank (default: ${DEFAULT-VALUE})')
