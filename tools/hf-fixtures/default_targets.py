@@ -5,7 +5,7 @@ AdaLoraConfig, PEFT's per-model_type defaults) and for target_modules="all-linea
 Each model is loaded with the Transformers class peft4j's `inspect` shows for that family (a sequence
 classifier, a bare encoder or a causal LM). Where PEFT has no default for a model_type it raises; the
 file records null and PEFT's message. Developer tool, not a test dependency:
-    /work/refvenv/bin/python tools/hf-fixtures/default_targets.py
+    /path/to/venv/bin/python tools/hf-fixtures/default_targets.py
 """
 import json
 import sys

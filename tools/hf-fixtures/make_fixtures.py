@@ -2,8 +2,8 @@
 the standard Transformers / PEFT classes, with the outputs those classes compute (expected.json).
 
 Developer tool, not a test dependency: run with the reference environment, see README.md.
-    /work/refvenv/bin/python tools/hf-fixtures/make_fixtures.py [--out DIR] [--check-reproducible]
-    /work/refvenv/bin/python tools/hf-fixtures/make_fixtures.py --peft4j ARTIFACTS   # the peft4j -> HF half
+    /path/to/venv/bin/python tools/hf-fixtures/make_fixtures.py [--out DIR] [--check-reproducible]
+    /path/to/venv/bin/python tools/hf-fixtures/make_fixtures.py --peft4j ARTIFACTS   # the peft4j -> HF half
 """
 import argparse
 import filecmp

@@ -1,7 +1,7 @@
 """Checks `peft4j export --to lora` against PEFT: the exported directory must load as a LoraConfig adapter with
 PeftModel.from_pretrained on the base, and give the AdaLoRA model's outputs.
 
-Usage: /work/refvenv/bin/python tools/peft-checks/check_lora_export.py BASE_DIR ADALORA_DIR LORA_DIR [seqcls|causal]
+Usage: /path/to/venv/bin/python tools/peft-checks/check_lora_export.py BASE_DIR ADALORA_DIR LORA_DIR [seqcls|causal]
 Prints the max |difference| of the outputs and the LoRA config PEFT read; exits 1 above 1e-5.
 """
 import sys

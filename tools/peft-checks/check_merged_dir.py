@@ -2,7 +2,7 @@
 (AutoModel* with output_loading_info), its tokenizer with AutoTokenizer, and give the outputs PEFT computed for base +
 adapter (a fixture's expected.json, written by tools/hf-fixtures).
 
-Usage: /work/refvenv/bin/python tools/peft-checks/check_merged_dir.py MERGED_DIR FIXTURE_EXPECTED_JSON [seqcls|encoder|causal]
+Usage: /path/to/venv/bin/python tools/peft-checks/check_merged_dir.py MERGED_DIR FIXTURE_EXPECTED_JSON [seqcls|encoder|causal]
 """
 import json
 import sys

@@ -7,7 +7,7 @@ Usage (from the repository root, after `./peft4j run recipes/quickstart.groovy`)
     ./peft4j merge --model minilm --adapter runs/quickstart-X/adapter --out /tmp/qs-merged
     ./peft4j predict --model minilm --adapter runs/quickstart-X/adapter --input recipes/data/spam/test.jsonl \
         --out /tmp/qs-pred.jsonl --max-length 0
-    /work/refvenv/bin/python tools/peft-checks/check_quickstart.py /tmp/qs-merged /tmp/qs-pred.jsonl \
+    /path/to/venv/bin/python tools/peft-checks/check_quickstart.py /tmp/qs-merged /tmp/qs-pred.jsonl \
         recipes/data/spam/test.jsonl [~/.cache/peft4j/models/all-MiniLM-L6-v2 runs/quickstart-X/adapter]
 
 --max-length 0 cuts each text at the model's limit (512 tokens), as pipeline(truncation=True) cuts at the
