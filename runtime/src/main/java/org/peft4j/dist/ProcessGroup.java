@@ -1,0 +1,54 @@
+package org.peft4j.dist;
+
+import ai.djl.ndarray.NDArray;
+
+import java.util.List;
+
+/**
+ * The collectives a data-parallel job needs, over all workers of a {@link World}. Every worker must
+ * make the same calls in the same order with arrays of the same shapes, as with c10d.
+ */
+public interface ProcessGroup extends AutoCloseable {
+
+    World world();
+
+    /** Replaces every array, in place, by its element-wise mean over the workers. */
+    void allReduceMean(List<NDArray> arrays);
+
+    /** The element-wise sums of {@code values} over the workers. */
+    double[] allReduceSum(double... values);
+
+    /** Returns once every worker has called it. */
+    void barrier();
+
+    @Override
+    void close();
+
+    /** The group of a process alone: every collective returns its input. */
+    static ProcessGroup single() {
+        World world = World.single();
+        return new ProcessGroup() {
+            @Override
+            public World world() {
+                return world;
+            }
+
+            @Override
+            public void allReduceMean(List<NDArray> arrays) {
+            }
+
+            @Override
+            public double[] allReduceSum(double... values) {
+                return values.clone();
+            }
+
+            @Override
+            public void barrier() {
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+    }
+}
