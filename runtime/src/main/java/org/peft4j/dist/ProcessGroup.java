@@ -24,6 +24,18 @@ public interface ProcessGroup extends AutoCloseable {
     @Override
     void close();
 
+    /**
+     * The group of {@code world}'s workers, connected through c10d (Gloo) when there is more than one;
+     * returns once every worker has joined, or throws naming the master it could not reach.
+     */
+    static ProcessGroup open(World world) {
+        if (!world.distributed()) {
+            return single();
+        }
+        // replaced by the c10d (Gloo) group
+        throw new DistributedException("this build has no c10d process group yet");
+    }
+
     /** The group of a process alone: every collective returns its input. */
     static ProcessGroup single() {
         World world = World.single();
