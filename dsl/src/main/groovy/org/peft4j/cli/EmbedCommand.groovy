@@ -5,9 +5,11 @@ import groovy.json.JsonOutput
 import org.peft4j.data.PairBatches
 import org.peft4j.data.PairDataset
 import org.peft4j.data.Tokenizer
+import org.peft4j.dist.ProcessGroup
+import org.peft4j.dist.Shard
 import org.peft4j.embedding.PoolingMode
 import org.peft4j.embedding.SentenceEncoder
-import org.peft4j.io.AtomicFiles
+import org.peft4j.run.PartFiles
 import org.peft4j.tensor.Backend
 import org.peft4j.tensor.StepScope
 import picocli.CommandLine.Command
@@ -61,26 +63,64 @@ class EmbedCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec
 
+    /** The workers to shard among; null: those torchrun's variables describe, or this process alone. */
+    ProcessGroup group
+
     @Override
     Integer call() {
         PoolingMode mode = Encoders.pooling(pooling)
         if (batchSize < 1) {
             throw new UserError("--batch-size must be at least 1, got ${batchSize}")
         }
-        List<TextInputs.Line> lines = TextInputs.read(input, field)
+        List<TextInputs.Line> all = TextInputs.read(input, field)
         Path modelDir = Models.directory(model)
-        SentenceEncoder encoder = Encoders.load(modelDir, adapter, mode, spec.commandLine().err)
-        float[][] vectors = new float[lines.size()][]
-        int width = 0
-        Encoders.tokenizer(modelDir, encoder, maxLength).withCloseable { Tokenizer tokenizer ->
-            PairDataset texts = PairDataset.sentences(lines*.text, tokenizer)
-            PairBatches batches = PairBatches.inOrder(texts, batchSize)
+        ProcessGroup workers = Workers.join(group)
+        try {
+            // this worker's block of the texts; alone, all of them
+            Shard shard = Shard.of(workers.world())
+            List<TextInputs.Line> lines = all.subList((int) shard.from(all.size()), (int) shard.to(all.size()))
+            SentenceEncoder encoder = Encoders.load(modelDir, adapter, mode, spec.commandLine().err)
+            float[][] vectors = embed(encoder, Encoders.tokenizer(modelDir, encoder, maxLength), lines*.text)
+            PartFiles.write(workers, output) { OutputStream os ->
+                Writer w = new OutputStreamWriter(os, StandardCharsets.UTF_8)
+                lines.eachWithIndex { TextInputs.Line line, int i ->
+                    Map row = [line: line.number]
+                    if (line.id != null) {
+                        row.id = line.id
+                    }
+                    row.embedding = vectors[i]
+                    w.write(JsonOutput.toJson(row))
+                    w.write('\n')
+                }
+                w.flush()
+            }
+            if (workers.world().main()) {
+                int width = vectors[0].length   // rank 0's block is never empty: it is the largest
+                PrintWriter out = spec.commandLine().out
+                out.println("embedded ${all.size()} texts of ${input} into ${output} (${width} dimensions, ${mode.name().toLowerCase(Locale.ROOT)} pooling)")
+                out.flush()
+            }
+        } finally {
+            Workers.leave(workers, group)
+        }
+        0
+    }
+
+    /** Unit sentence vectors of {@code texts}, in their order; closes the tokenizer. */
+    private float[][] embed(SentenceEncoder encoder, Tokenizer tokenizer, List<String> texts) {
+        float[][] vectors = new float[texts.size()][]
+        tokenizer.withCloseable {
+            if (texts.isEmpty()) {
+                return   // a worker of more workers than texts
+            }
+            PairDataset data = PairDataset.sentences(texts, tokenizer)
+            PairBatches batches = PairBatches.inOrder(data, batchSize)
             def manager = Backend.get().manager()
             for (int b = 0; b < batches.size(); b++) {
                 try (StepScope scope = new StepScope()) {
                     PairBatches.Column c = PairBatches.unpack(batches.get(b, manager)).get(0)
                     NDArray v = encoder.encode(c.inputIds(), c.attentionMask(), c.tokenTypeIds())   // (B, H) unit rows
-                    width = (int) v.shape.get(1)
+                    int width = (int) v.shape.get(1)
                     float[] flat = v.toFloatArray()
                     int[] rows = batches.indices(b)
                     for (int j = 0; j < rows.length; j++) {
@@ -89,22 +129,6 @@ class EmbedCommand implements Callable<Integer> {
                 }
             }
         }
-        AtomicFiles.write(output) { OutputStream os ->
-            Writer w = new OutputStreamWriter(os, StandardCharsets.UTF_8)
-            lines.eachWithIndex { TextInputs.Line line, int i ->
-                Map row = [line: line.number]
-                if (line.id != null) {
-                    row.id = line.id
-                }
-                row.embedding = vectors[i]
-                w.write(JsonOutput.toJson(row))
-                w.write('\n')
-            }
-            w.flush()
-        }
-        PrintWriter out = spec.commandLine().out
-        out.println("embedded ${lines.size()} texts of ${input} into ${output} (${width} dimensions, ${mode.name().toLowerCase(Locale.ROOT)} pooling)")
-        out.flush()
-        0
+        vectors
     }
 }

@@ -46,11 +46,14 @@ class Main implements Runnable {
     /** The system property help texts read the decoder model types from, as {@code ${sys:peft4j.help.decoder-model-types}}. */
     static final String DECODER_TYPES = 'peft4j.help.decoder-model-types'
 
-    /** The command line with peft4j's error handling; tests call {@code execute} on it. */
-    static CommandLine commandLine() {
+    /**
+     * The command line with peft4j's error handling; tests call {@code execute} on it, and may give
+     * the factory that makes the commands.
+     */
+    static CommandLine commandLine(CommandLine.IFactory factory = CommandLine.defaultFactory()) {
         // help names the families the Registry serves; picocli reads annotation text, so the list goes through a property
         System.setProperty(DECODER_TYPES, Registry.modelTypes(Task.Kind.CAUSAL_LM).join(', '))
-        CommandLine cl = new CommandLine(new Main())
+        CommandLine cl = new CommandLine(new Main(), factory)
         // examples are whole command lines; at picocli's 80 columns they break mid-command. A terminal's own width wins.
         cl.usageHelpWidth = 120
         cl.usageHelpAutoWidth = true

@@ -4,9 +4,11 @@ import ai.djl.ndarray.NDArray
 import ai.djl.ndarray.NDManager
 import groovy.json.JsonOutput
 import org.peft4j.data.CausalLmTokenizer
-import org.peft4j.io.AtomicFiles
+import org.peft4j.dist.ProcessGroup
+import org.peft4j.dist.Shard
 import org.peft4j.models.core.CausalLm
 import org.peft4j.models.CausalLmLoss
+import org.peft4j.run.PartFiles
 import org.peft4j.tensor.Backend
 import org.peft4j.tensor.StepScope
 import picocli.CommandLine.Command
@@ -54,51 +56,75 @@ class PerplexityCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec
 
+    /** The workers to shard among; null: those torchrun's variables describe, or this process alone. */
+    ProcessGroup group
+
     @Override
     Integer call() {
         if (maxLength < 0 || maxLength == 1) {
             throw new UserError("--max-length must be 0 (the model's limit) or at least 2, got ${maxLength}")
         }
-        List<TextInputs.Line> lines = TextInputs.read(input, field)
-        CausalLm lm = LanguageModels.load(model, adapter)
-        int limit = maxLength == 0 ? lm.maxPositions() : Math.min(maxLength, lm.maxPositions())
-        List<String> rows = []
-        double nllSum = 0
-        long scored = 0
-        CausalLmTokenizer tokenizer = LanguageModels.tokenizer(model)
+        List<TextInputs.Line> all = TextInputs.read(input, field)
+        ProcessGroup workers = Workers.join(group)
         try {
-            NDManager manager = Backend.get().manager()
-            for (TextInputs.Line line : lines) {
-                int[] ids = tokenizer.encode(line.text)
-                if (ids.length > limit) {
-                    ids = Arrays.copyOf(ids, limit)
+            if (output == null && workers.world().distributed()) {
+                throw new UserError("perplexity with WORLD_SIZE ${workers.world().worldSize()} needs --out FILE: the workers'" +
+                        ' per-line rows are joined in a file, not on the terminal')
+            }
+            Shard shard = Shard.of(workers.world())
+            List<TextInputs.Line> lines = all.subList((int) shard.from(all.size()), (int) shard.to(all.size()))
+            CausalLm lm = LanguageModels.load(model, adapter)
+            int limit = maxLength == 0 ? lm.maxPositions() : Math.min(maxLength, lm.maxPositions())
+            List<String> rows = []
+            double nllSum = 0
+            long scored = 0
+            CausalLmTokenizer tokenizer = LanguageModels.tokenizer(model)
+            try {
+                NDManager manager = Backend.get().manager()
+                for (TextInputs.Line line : lines) {
+                    int[] ids = tokenizer.encode(line.text)
+                    if (ids.length > limit) {
+                        ids = Arrays.copyOf(ids, limit)
+                    }
+                    Double nll = ids.length < 2 ? null : meanNll(lm, manager, ids)
+                    if (nll != null) {
+                        nllSum += nll * (ids.length - 1)
+                        scored += ids.length - 1
+                    }
+                    rows << JsonOutput.toJson([line: line.number, tokens: ids.length, nll: nll,
+                                               ppl : nll == null ? null : CausalLmLoss.perplexity(nll)])
                 }
-                Double nll = ids.length < 2 ? null : meanNll(lm, manager, ids)
-                if (nll != null) {
-                    nllSum += nll * (ids.length - 1)
-                    scored += ids.length - 1
-                }
-                rows << JsonOutput.toJson([line: line.number, tokens: ids.length, nll: nll,
-                                           ppl : nll == null ? null : CausalLmLoss.perplexity(nll)])
+            } finally {
+                tokenizer.close()
+            }
+            PrintWriter out = spec.commandLine().out
+            if (output == null) {
+                rows.each { out.println(it) }
+            } else {
+                PartFiles.write(workers, output) { OutputStream os -> os.write(rows.collect { it + '\n' }.join('').getBytes('UTF-8')) }
+            }
+            // the corpus figures are sums over every worker's lines
+            double[] sums = workers.allReduceSum(nllSum, scored)
+            nllSum = sums[0]
+            scored = Math.round(sums[1])
+            if (workers.world().main()) {
+                report(out, all.size(), nllSum, scored)
             }
         } finally {
-            tokenizer.close()
+            Workers.leave(workers, group)
         }
-        PrintWriter out = spec.commandLine().out
-        if (output == null) {
-            rows.each { out.println(it) }
-        } else {
-            AtomicFiles.writeString(output, rows.collect { it + '\n' }.join(''))
-        }
+        0
+    }
+
+    private void report(PrintWriter out, int lines, double nllSum, long scored) {
         if (scored == 0) {
-            out.println("${lines.size()} lines, no scored tokens: every line has fewer than 2 tokens")
+            out.println("${lines} lines, no scored tokens: every line has fewer than 2 tokens")
         } else {
             double mean = nllSum / scored
             out.println(String.format(Locale.ROOT, 'corpus: %d lines, %d scored tokens, mean nll %.6f, perplexity %.4f%s',
-                    lines.size(), scored, mean, CausalLmLoss.perplexity(mean), output == null ? '' : " (per line: ${output})"))
+                    lines, scored, mean, CausalLmLoss.perplexity(mean), output == null ? '' : " (per line: ${output})"))
         }
         out.flush()
-        0
     }
 
     /** CausalLmLoss over the unshifted ids: logits at t scored against id t + 1, so t - 1 predictions. */

@@ -1,6 +1,7 @@
 package org.peft4j.cli
 
 import org.peft4j.data.DataFileException
+import org.peft4j.dist.ProcessGroup
 import org.peft4j.run.Predictor
 import picocli.CommandLine.Command
 import picocli.CommandLine.Model.CommandSpec
@@ -52,6 +53,9 @@ class PredictCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec
 
+    /** The workers to shard among; null: those torchrun's variables describe, or this process alone. */
+    ProcessGroup group
+
     @Override
     Integer call() {
         // the cheap checks before the model loads
@@ -63,19 +67,26 @@ class PredictCommand implements Callable<Integer> {
         if (adapter != null) {
             Models.modelDir(adapter, 'adapter')
         }
-        Predictor predictor
+        ProcessGroup workers = Workers.join(group)
         try {
-            predictor = Predictor.open(modelDir, adapter, labels, maxLength)
-        } catch (DataFileException e) {
-            throw e
-        } catch (IllegalArgumentException e) {
-            // Predictor.open reports a model without a trained head, or labels that do not fit, this way
-            throw new UserError(e.message)
+            Predictor predictor
+            try {
+                predictor = Predictor.open(modelDir, adapter, labels, maxLength)
+            } catch (DataFileException e) {
+                throw e
+            } catch (IllegalArgumentException e) {
+                // Predictor.open reports a model without a trained head, or labels that do not fit, this way
+                throw new UserError(e.message)
+            }
+            long n = predictor.withCloseable { it.predict(input, output, textField, batchSize, workers) }
+            if (workers.world().main()) {
+                PrintWriter w = spec.commandLine().out
+                w.println("classified ${n} lines of ${input} into ${output} (labels ${predictor.labels().join(', ')})")
+                w.flush()
+            }
+        } finally {
+            Workers.leave(workers, group)
         }
-        long n = predictor.withCloseable { it.predict(input, output, textField, batchSize) }
-        PrintWriter w = spec.commandLine().out
-        w.println("classified ${n} lines of ${input} into ${output} (labels ${predictor.labels().join(', ')})")
-        w.flush()
         0
     }
 }

@@ -9,8 +9,13 @@ class Cli {
     int code
 
     static Cli run(String... args) {
+        run(null, args)
+    }
+
+    /** As a worker of {@code group}'s job (null: alone, or as torchrun's variables say). */
+    static Cli run(org.peft4j.dist.ProcessGroup group, String... args) {
         Cli c = new Cli()
-        CommandLine cl = Main.commandLine()
+        CommandLine cl = group == null ? Main.commandLine() : Main.commandLine(ThreadWorkers.factory(group))
         cl.out = new PrintWriter(c.out)
         cl.err = new PrintWriter(c.err)
         c.code = cl.execute(args)

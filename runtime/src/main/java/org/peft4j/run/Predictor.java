@@ -13,7 +13,8 @@ import org.peft4j.data.ClassificationDataset;
 import org.peft4j.data.DataFileException;
 import org.peft4j.data.LabeledText;
 import org.peft4j.data.Tokenizer;
-import org.peft4j.io.AtomicFiles;
+import org.peft4j.dist.ProcessGroup;
+import org.peft4j.dist.Shard;
 import org.peft4j.models.Registry;
 import org.peft4j.models.core.ModelConfig;
 import org.peft4j.models.core.SequenceClassifier;
@@ -35,6 +36,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.OptionalInt;
+import java.util.stream.Stream;
 
 /**
  * Classifies the texts of a JSONL file with a model directory, plain (a merged export) or with a
@@ -139,19 +141,46 @@ public final class Predictor implements AutoCloseable {
      *                           naming the file and line; the output is then not written
      */
     public long predict(Path input, Path output, String textField, int batchSize) throws IOException {
+        return predict(input, output, textField, batchSize, ProcessGroup.single());
+    }
+
+    /**
+     * As {@link #predict(Path, Path, String, int)}, by all the workers of {@code group} together:
+     * each classifies its {@link Shard} of the non-blank lines and {@link PartFiles} joins the rows
+     * into one {@code output}, in input order, as one process writes it. Every worker must call it.
+     *
+     * @return the number of lines classified by all the workers
+     */
+    public long predict(Path input, Path output, String textField, int batchSize, ProcessGroup group) throws IOException {
         if (!Files.isRegularFile(input)) {
             throw new DataFileException(input, 0, "no such file (expected a JSONL file with one JSON object per line)");
         }
+        // this worker's texts are the non-blank lines from..to-1 (counted from 0); alone, all of them
+        long from = 0;
+        long to = Long.MAX_VALUE;
+        if (group.world().distributed()) {
+            long texts = nonBlankLines(input);
+            Shard shard = Shard.of(group.world());
+            from = shard.from(texts);
+            to = shard.to(texts);
+        }
+        long first = from;
+        long end = to;
         long[] count = {0};
-        AtomicFiles.write(output, out -> {
+        PartFiles.write(group, output, out -> {
             try (BufferedReader in = Files.newBufferedReader(input, StandardCharsets.UTF_8)) {
                 List<LabeledText> chunk = new ArrayList<>();
                 long lineNo = 0;
-                for (String line = in.readLine(); line != null; line = in.readLine()) {
+                long text = 0;
+                for (String line = in.readLine(); line != null && text < end; line = in.readLine()) {
                     lineNo++;
-                    if (!line.isBlank()) {
-                        chunk.add(new LabeledText(text(input, lineNo, line, textField), 0, lineNo));
+                    if (line.isBlank()) {
+                        continue;
                     }
+                    if (text++ < first) {
+                        continue;
+                    }
+                    chunk.add(new LabeledText(text(input, lineNo, line, textField), 0, lineNo));
                     if (chunk.size() == CHUNK) {
                         count[0] += writeChunk(chunk, batchSize, out);
                         chunk.clear();
@@ -160,7 +189,13 @@ public final class Predictor implements AutoCloseable {
                 count[0] += writeChunk(chunk, batchSize, out);
             }
         });
-        return count[0];
+        return group.world().distributed() ? (long) group.allReduceSum(count[0])[0] : count[0];
+    }
+
+    private static long nonBlankLines(Path input) throws IOException {
+        try (Stream<String> lines = Files.lines(input, StandardCharsets.UTF_8)) {
+            return lines.filter(line -> !line.isBlank()).count();
+        }
     }
 
     private long writeChunk(List<LabeledText> chunk, int batchSize, OutputStream out) throws IOException {

@@ -1,0 +1,42 @@
+package org.peft4j.dist
+
+import spock.lang.Specification
+
+class ShardSpec extends Specification {
+
+    def "#workers workers split #n inputs into contiguous blocks, in rank order, whose sizes differ by at most one"() {
+        when:
+        List<Shard> shards = (0..<workers).collect { new Shard(it, workers) }
+        List<Long> sizes = shards.collect { it.to(n) - it.from(n) }
+
+        then: 'the blocks cover 0..n-1 once, each starting where the one before ends'
+        shards[0].from(n) == 0
+        shards[-1].to(n) == n
+        (1..<workers).every { shards[it].from(n) == shards[it - 1].to(n) }
+        sizes.sum() == n
+        sizes.max() - sizes.min() <= 1
+
+        where:
+        workers | n
+        1       | 7
+        2       | 7
+        3       | 7
+        4       | 2
+        4       | 0
+        8       | 1_000_003
+    }
+
+    def "the first n mod N workers take one input more"() {
+        expect:
+        (0..<4).collect { new Shard(it, 4) }.collect { it.to(10) - it.from(10) } == [3, 3, 2, 2]
+    }
+
+    def "a rank outside the world is refused with both numbers"() {
+        when:
+        new Shard(4, 4)
+
+        then:
+        IllegalArgumentException e = thrown()
+        e.message.contains('rank 4 of 4 workers')
+    }
+}
