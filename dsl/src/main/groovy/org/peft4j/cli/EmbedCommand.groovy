@@ -1,17 +1,12 @@
 package org.peft4j.cli
 
-import ai.djl.ndarray.NDArray
 import groovy.json.JsonOutput
-import org.peft4j.data.PairBatches
-import org.peft4j.data.PairDataset
-import org.peft4j.data.Tokenizer
 import org.peft4j.dist.ProcessGroup
 import org.peft4j.dist.Shard
 import org.peft4j.embedding.PoolingMode
 import org.peft4j.embedding.SentenceEncoder
+import org.peft4j.run.Embedder
 import org.peft4j.run.PartFiles
-import org.peft4j.tensor.Backend
-import org.peft4j.tensor.StepScope
 import picocli.CommandLine.Command
 import picocli.CommandLine.Model.CommandSpec
 import picocli.CommandLine.Option
@@ -80,7 +75,9 @@ class EmbedCommand implements Callable<Integer> {
             Shard shard = Shard.of(workers.world())
             List<TextInputs.Line> lines = all.subList((int) shard.from(all.size()), (int) shard.to(all.size()))
             SentenceEncoder encoder = Encoders.load(modelDir, adapter, mode, spec.commandLine().err)
-            float[][] vectors = embed(encoder, Encoders.tokenizer(modelDir, encoder, maxLength), lines*.text)
+            float[][] vectors = new Embedder(encoder, Encoders.tokenizer(modelDir, encoder, maxLength)).withCloseable {
+                it.embed(lines*.text, batchSize)
+            }
             PartFiles.write(workers, output) { OutputStream os ->
                 Writer w = new OutputStreamWriter(os, StandardCharsets.UTF_8)
                 lines.eachWithIndex { TextInputs.Line line, int i ->
@@ -104,31 +101,5 @@ class EmbedCommand implements Callable<Integer> {
             Workers.leave(workers, group)
         }
         0
-    }
-
-    /** Unit sentence vectors of {@code texts}, in their order; closes the tokenizer. */
-    private float[][] embed(SentenceEncoder encoder, Tokenizer tokenizer, List<String> texts) {
-        float[][] vectors = new float[texts.size()][]
-        tokenizer.withCloseable {
-            if (texts.isEmpty()) {
-                return   // a worker of more workers than texts
-            }
-            PairDataset data = PairDataset.sentences(texts, tokenizer)
-            PairBatches batches = PairBatches.inOrder(data, batchSize)
-            def manager = Backend.get().manager()
-            for (int b = 0; b < batches.size(); b++) {
-                try (StepScope scope = new StepScope()) {
-                    PairBatches.Column c = PairBatches.unpack(batches.get(b, manager)).get(0)
-                    NDArray v = encoder.encode(c.inputIds(), c.attentionMask(), c.tokenTypeIds())   // (B, H) unit rows
-                    int width = (int) v.shape.get(1)
-                    float[] flat = v.toFloatArray()
-                    int[] rows = batches.indices(b)
-                    for (int j = 0; j < rows.length; j++) {
-                        vectors[rows[j]] = Arrays.copyOfRange(flat, j * width, (j + 1) * width)
-                    }
-                }
-            }
-        }
-        vectors
     }
 }
