@@ -155,17 +155,11 @@ public final class Predictor implements AutoCloseable {
         if (!Files.isRegularFile(input)) {
             throw new DataFileException(input, 0, "no such file (expected a JSONL file with one JSON object per line)");
         }
-        // this worker's texts are the non-blank lines from..to-1 (counted from 0); alone, all of them
-        long from = 0;
-        long to = Long.MAX_VALUE;
-        if (group.world().distributed()) {
-            long texts = nonBlankLines(input);
-            Shard shard = Shard.of(group.world());
-            from = shard.from(texts);
-            to = shard.to(texts);
-        }
-        long first = from;
-        long end = to;
+        // this worker's texts are the non-blank lines first..end-1 (counted from 0); alone, all of them, read once
+        Shard shard = Shard.of(group.world());
+        long texts = group.world().distributed() ? nonBlankLines(input) : -1;
+        long first = texts < 0 ? 0 : shard.from(texts);
+        long end = texts < 0 ? Long.MAX_VALUE : shard.to(texts);
         long[] count = {0};
         PartFiles.write(group, output, out -> {
             try (BufferedReader in = Files.newBufferedReader(input, StandardCharsets.UTF_8)) {
