@@ -23,6 +23,7 @@ import java.net.InetAddress;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 
@@ -107,19 +108,37 @@ public final class Agent {
     }
 
     /**
-     * Loads libtorch, one agent of this machine at a time: JavaCPP unpacks it into a cache shared by all
-     * processes, and an agent that loads a library another is still writing dies of SIGBUS.
+     * Loads libtorch. The first time on a machine, one agent at a time: JavaCPP unpacks it into a cache that all
+     * processes share, and an agent that loads a library another is still writing dies of SIGBUS. Once one
+     * agent has loaded it, a marker lets the others load at once, side by side.
      */
     private static void loadNatives() throws IOException {
-        Path lock = Loader.getCacheDir().toPath().resolve("peft4j-c10d-load.lock");
-        try (FileChannel channel = FileChannel.open(lock, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-             FileLock ignored = channel.lock()) {
+        Path cache = Loader.getCacheDir().toPath();
+        Files.createDirectories(cache);
+        Path marker = cache.resolve("peft4j-c10d-" + Path.of(codeSource(torch.class)).getFileName() + ".unpacked");
+        if (!Files.exists(marker)) {
+            try (FileChannel channel = FileChannel.open(cache.resolve("peft4j-c10d-load.lock"),
+                    StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+                 FileLock ignored = channel.lock()) {
+                Loader.load(torch.class);
+                Files.write(marker, new byte[0]);
+            }
+        } else {
             Loader.load(torch.class);
+        }
+        // c10's log level comes from TORCH_CPP_LOG_LEVEL only once this is called (Python's torch calls it)
+        torch.initLogging();
+    }
+
+    private static String codeSource(Class<?> type) {
+        try {
+            return type.getProtectionDomain().getCodeSource().getLocation().toURI().getPath();
+        } catch (java.net.URISyntaxException | RuntimeException e) {
+            return "pytorch";
         }
     }
 
     private void join(int connectTimeoutSeconds, int collectiveTimeoutSeconds) {
-        long started = System.nanoTime();
         TCPStore store = store(connectTimeoutSeconds);
         Device device = device();
         ProcessGroupGloo.Options options = ProcessGroupGloo.Options.create(new Milliseconds(connectTimeoutSeconds * 1000L));
@@ -127,13 +146,11 @@ public final class Agent {
         try {
             group = new ProcessGroupGloo(store, rank, worldSize, options);
         } catch (RuntimeException e) {
-            throw new Failure("not every worker joined through the master at " + address() + " within "
+            throw new Failure("could not gather all " + worldSize + " workers at the master " + address() + " within "
                     + connectTimeoutSeconds + " s (" + oneLine(e.getMessage()) + ")");
         }
         // the long wait applies from here on: connecting is over, peers may now be busy for minutes
         group.setTimeout(new Milliseconds(collectiveTimeoutSeconds * 1000L));
-        System.err.printf("peft4j c10d agent: rank %d of %d joined through %s in %d ms%n", rank, worldSize, address(),
-                (System.nanoTime() - started) / 1_000_000);
     }
 
     private TCPStore store(int timeoutSeconds) {
