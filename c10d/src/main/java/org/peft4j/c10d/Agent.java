@@ -61,6 +61,7 @@ public final class Agent {
     private final PrintStream protocol;
 
     private ProcessGroupGloo group;
+    private int collectiveTimeoutSeconds;
 
     private Agent(int rank, int worldSize, String masterAddr, int masterPort, PrintStream protocol) {
         this.rank = rank;
@@ -149,6 +150,7 @@ public final class Agent {
             throw new Failure("could not gather all " + worldSize + " workers at the master " + address() + " within "
                     + connectTimeoutSeconds + " s (" + oneLine(e.getMessage()) + ")");
         }
+        this.collectiveTimeoutSeconds = collectiveTimeoutSeconds;
         // the long wait applies from here on: connecting is over, peers may now be busy for minutes
         group.setTimeout(new Milliseconds(collectiveTimeoutSeconds * 1000L));
     }
@@ -226,10 +228,11 @@ public final class Agent {
         } catch (RuntimeException e) {
             String message = oneLine(e.getMessage());
             String lower = message.toLowerCase();
-            String cause = lower.contains("timed out") || lower.contains("timeout")
-                    ? "a peer did not take part in time"
-                    : "lost a peer";
-            throw new Failure(cause + " during " + what + ": " + message);
+            if (lower.contains("timed out") || lower.contains("timeout")) {
+                throw new Failure("a peer did not join the " + what + " within " + collectiveTimeoutSeconds
+                        + " s (PEFT4J_DIST_COLLECTIVE_TIMEOUT): " + message);
+            }
+            throw new Failure("lost a peer during " + what + ": " + message);
         }
     }
 

@@ -138,6 +138,23 @@ class GlooProcessGroupSpec extends Specification {
         (System.nanoTime() - started) / 1e9 < 30
     }
 
+    def "a worker whose peer hangs fails its collective after the collective timeout, naming it"() {
+        given: 'a pair that waits 3 s for a collective'
+        List<GlooProcessGroup> pair = openPair(freePort(), new DistSettings(30, 3))
+
+        when: 'rank 0 calls a barrier that rank 1 never joins'
+        long started = System.nanoTime()
+        pair[0].barrier()
+
+        then:
+        DistributedException e = thrown()
+        e.message.startsWith('rank 0: a peer did not join the barrier within 3 s (PEFT4J_DIST_COLLECTIVE_TIMEOUT)')
+        (System.nanoTime() - started) / 1e9 < 15
+
+        cleanup:
+        pair?.each { it.close() }
+    }
+
     def "a closed group's agent has ended"() {
         given:
         GlooProcessGroup group = groups[0]
