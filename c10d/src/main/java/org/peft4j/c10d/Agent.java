@@ -88,7 +88,7 @@ public final class Agent {
         int status;
         try {
             loadNatives();
-        } catch (Exception e) {
+        } catch (Exception | LinkageError e) {
             protocol.println("error cannot load libtorch 2.10 (bytedeco pytorch): " + oneLine(e.toString()));
             Runtime.getRuntime().halt(1);
         }

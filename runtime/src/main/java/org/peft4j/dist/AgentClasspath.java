@@ -23,6 +23,13 @@ final class AgentClasspath {
     static String find() {
         String given = System.getProperty(PROPERTY);
         if (given != null && !given.isBlank()) {
+            for (String entry : given.split(File.pathSeparator)) {
+                Path path = Path.of(entry.endsWith("*") ? entry.substring(0, entry.length() - 1) : entry);
+                if (!entry.isBlank() && !Files.exists(path)) {
+                    throw new DistributedException(PROPERTY + " names " + path + ", which does not exist; build the"
+                            + " c10d agent with 'mvn -pl c10d package' (the ./peft4j launcher and 'mvn verify' do)");
+                }
+            }
             return given;
         }
         return fromCheckout().orElseThrow(() -> new DistributedException("cannot find the c10d agent that runs the"
