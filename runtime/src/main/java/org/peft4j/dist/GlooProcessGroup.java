@@ -260,13 +260,18 @@ public final class GlooProcessGroup implements ProcessGroup {
         long size = Math.min(Integer.MAX_VALUE, Math.max(bytes, Math.max(MIN_SHARED_BYTES,
                 shared == null ? 0 : 2L * shared.capacity())));
         try {
-            if (channel.size() < size) {
-                channel.write(ByteBuffer.wrap(new byte[1]), size - 1);
+            // written out, not left sparse: a full /dev/shm then fails here, not as a SIGBUS in a native copy
+            ByteBuffer zeros = ByteBuffer.allocateDirect(1 << 20);
+            for (long at = channel.size(); at < size; ) {
+                zeros.clear().limit((int) Math.min(zeros.capacity(), size - at));
+                at += channel.write(zeros, at);
             }
             shared = channel.map(FileChannel.MapMode.READ_WRITE, 0, size);
         } catch (IOException e) {
             throw new DistributedException("rank " + world.rank() + ": cannot grow the memory shared with the c10d"
-                    + " agent to " + size + " bytes (" + file + "): " + e.getMessage(), e);
+                    + " agent to " + size + " bytes in " + file.getParent() + " (" + e.getMessage() + "); a"
+                    + " container's /dev/shm is often 64 MB: give it more (docker --shm-size, a memory-backed"
+                    + " emptyDir at /dev/shm in Kubernetes)", e);
         }
     }
 
