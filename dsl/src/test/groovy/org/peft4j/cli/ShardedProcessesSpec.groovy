@@ -52,7 +52,8 @@ class ShardedProcessesSpec extends Specification {
 
         then:
         ended.every()
-        workers*.exitValue() == [0, 0]
+        // what the workers printed, should one of them fail
+        assert workers*.exitValue() == [0, 0]: logs.join('\n')
         Files.readAllLines(two).size() == lines.size()
         rows(two)*.line == rows(one)*.line
         rows(two)*.tokens == rows(one)*.tokens
