@@ -118,6 +118,24 @@ class SparkJobSpec extends Specification {
         (0..<13).every { close(rows[it].getList(rows[it].fieldIndex('embedding')), expected[it]) }
     }
 
+    def "the spark-submit entry reads Parquet and writes Parquet with the prediction columns"() {
+        given:
+        Path parquet = dir.resolve('in.parquet')
+        input.write().parquet(parquet.toString())
+        Path out = dir.resolve('out.parquet')
+        float[][] expected = Predictor.open(classifier, null, null, 0).withCloseable { it.logits(texts, 64) }
+
+        when:
+        PeftSparkJob.run(spark, PeftSparkJob.parse('predict', '--model', classifier.toString(), '--input', parquet.toString(),
+                '--output', out.toString(), '--labels', 'r,g,b', '--batch-size', '4'))
+        List<Row> rows = spark.read().parquet(out.toString()).orderBy('id').collectAsList()
+
+        then: 'the labels given replace the names in config.json'
+        rows*.getLong(0) == (0..<13).collect { 100L + it }
+        rows*.getString(2) == expected.collect { ['r', 'g', 'b'][argMax(it)] }
+        (0..<13).every { close(rows[it].getList(4), expected[it]) }
+    }
+
     def "a job over a missing or non-string text column is refused on the driver, naming the columns"() {
         when:
         SparkPredict.apply(input, BatchOptions.of(classifier.toString()).withTextColumn(column))
