@@ -54,6 +54,33 @@ final class BridgeKernels {
     }
 
     /**
+     * A transformer's feed-forward network as far as its second product, down(GELU(up(x))): x, both
+     * weights and both biases cast to {@code compute}, the (…, I) activation kept in {@code compute}
+     * between the two products, the result returned in float32. Run as separate calls, the wide
+     * activation would cross to float32 and back in forward and again in backward: the largest casts of
+     * a step after attention's. GELU runs on the bfloat16 activation as under {@code torch.autocast}; it
+     * computes in float32 inside and rounds its output once, which the separate path did too when it cast
+     * GELU's output for the second product.
+     */
+    static NDArray geluFeedForward(NDArray x, NDArray upWeight, NDArray upBias, NDArray downWeight,
+                                   NDArray downBias, ScalarType compute) {
+        try (Tensor tx = TorchBridge.view(x); Tensor xc = tx.to(compute);
+             Tensor tu = TorchBridge.view(upWeight); Tensor uc = tu.to(compute);
+             Tensor tub = upBias == null ? null : TorchBridge.view(upBias);
+             Tensor ubc = tub == null ? null : tub.to(compute);
+             TensorOptional oub = ubc == null ? new TensorOptional() : new TensorOptional(ubc);
+             Tensor td = TorchBridge.view(downWeight); Tensor dc = td.to(compute);
+             Tensor tdb = downBias == null ? null : TorchBridge.view(downBias);
+             Tensor dbc = tdb == null ? null : tdb.to(compute);
+             TensorOptional odb = dbc == null ? new TensorOptional() : new TensorOptional(dbc);
+             Tensor h = torch.linear(xc, uc, oub);                                  // (..., I) in compute
+             Tensor g = torch.gelu(h);
+             Tensor y = torch.linear(g, dc, odb)) {
+            return TorchBridge.adopt(x.getManager(), y.to(ScalarType.Float));
+        }
+    }
+
+    /**
      * softmax(scale · Q Kᵀ + mask) V (Vaswani et al. 2017, eq. 1), shapes as
      * {@link Functional#scaledDotProductAttention}. Where no graph is recorded (inference, evaluation) it is
      * libtorch's fused {@code scaled_dot_product_attention} (on the CPU its flash kernel, blocks of keys at a
