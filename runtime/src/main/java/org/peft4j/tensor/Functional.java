@@ -134,7 +134,7 @@ public final class Functional {
      * A float32 run keeps the engine's draw, so its random stream, and every figure seeded from it, stays
      * what it was.
      */
-    private static boolean javaMasks() {
+    static boolean javaMasks() {
         String mode = System.getProperty("peft4j.dropout", "");
         if (mode.equals("java")) {
             return TorchBridge.available();

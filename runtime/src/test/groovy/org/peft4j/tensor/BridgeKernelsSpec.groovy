@@ -169,6 +169,42 @@ class BridgeKernelsSpec extends Specification {
         ComputePrecision.use(ComputePrecision.FLOAT32)
     }
 
+    def "the bfloat16 keep-mask holds the boolean mask's draw: the same elements kept for the same seed, 1 or 0"() {
+        given: 'a size that is no multiple of 8, so the per-element tail is drawn too'
+        def shape = new Shape(3, 5, 7)
+
+        when:
+        DropoutMasks.seed(11)
+        def bool = DropoutMasks.keep(m, shape, 0.3f).toType(DataType.FLOAT32, false).toFloatArray()
+        DropoutMasks.seed(11)
+        def bits = DropoutMasks.keepBfloat16Bits(m, shape, 0.3f)
+        def asBf16
+        try (def t = TorchBridge.view(bits); def b = t.view(ScalarType.BFloat16)) {
+            asBf16 = TorchBridge.adopt(m, b.to(ScalarType.Float)).toFloatArray()
+        }
+
+        then:
+        asBf16 == bool
+        bool.any { it < 0.5f } && bool.any { it > 0.5f }
+    }
+
+    def "bfloat16 attention under a tape with every key of a row masked: finite and uniform, as in float32"() {
+        given:
+        def mask = m.zeros(new Shape(2, 1, 1, 16))
+        mask.set(new ai.djl.ndarray.index.NDIndex('1, :, :, :'), -3.4028234663852886e38f)
+        def inputs = [normal(2, 3, 16, 8), normal(2, 3, 16, 8), normal(2, 3, 16, 8)]
+
+        when:
+        def fp32 = valueAndGradients(inputs) { q, k, v -> engineAttention(q, k, v, mask) }
+        def bf16 = valueAndGradients(inputs) { q, k, v ->
+            BridgeKernels.attention(q, k, v, mask, 1 / Math.sqrt(8), 0f, ScalarType.BFloat16)
+        }
+
+        then:
+        bf16.every { g -> g.every { Float.isFinite(it) } }
+        (0..3).every { relativeError(bf16[it], fp32[it]) <= BF16_TOLERANCE }
+    }
+
     def "bfloat16 attention, with and without dropout, stays within bfloat16's rounding of float32"() {
         given: 'the same keep-masks on both sides: Java-drawn, reseeded before each'
         def mask = m.zeros(new Shape(2, 1, 1, 64))
