@@ -103,8 +103,10 @@ final class BridgeKernels {
         if (fused) {
             return fused(q, k, v, mask, scale, compute);
         }
+        // the bfloat16 keep-mask is written through one ByteBuffer: 2 bytes an element, an int's reach
+        long probs = q.size() / q.getShape().tail() * k.getShape().get(k.getShape().dimension() - 2);
         boolean softmaxInCompute = compute == ScalarType.BFloat16 && !FLOAT32_SOFTMAX
-                && (dropoutP == 0f || Functional.javaMasks());
+                && (dropoutP == 0f || (Functional.javaMasks() && probs < (Integer.MAX_VALUE - 8) / 2));
         return softmaxInCompute ? productsInCompute(q, k, v, mask, scale, dropoutP, compute)
                 : products(q, k, v, mask, scale, dropoutP, compute);
     }
