@@ -179,6 +179,10 @@ public final class RunDirectory implements TrainingListener, AutoCloseable {
         n.put("tokens", s.tokens());
         n.put("tokens_per_second", s.tokensPerSecond());
         n.put("step_seconds", s.seconds());
+        if (s.commSeconds() > 0) {
+            // time in the workers' collectives (waiting for the slowest worker included)
+            n.put("comm_seconds", s.commSeconds());
+        }
         line(n);
     }
 

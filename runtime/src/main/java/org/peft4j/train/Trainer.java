@@ -156,6 +156,7 @@ public final class Trainer<B extends TrainBatch> {
                     // dropout masks depend on (seed, step) only, so a resumed run draws the same ones
                     Backend.get().seed(TrainState.dropoutSeed(config.seed(), step) + rank * RANK_SEED_STRIDE);
                     boolean stopAsked = false;
+                    long commNanos = 0;
                     // one scope per step: activations, gradients views and the batch die here
                     try (StepScope scope = new StepScope()) {
                         for (int k = 0; k < micro && it.hasNext(); k++) {
@@ -166,7 +167,9 @@ public final class Trainer<B extends TrainBatch> {
                             double share = 1;
                             if (distributed) {
                                 double weight = objective.weight(batch);
+                                long t0 = System.nanoTime();
                                 double global = group.allReduceSum(weight)[0];
+                                commNanos += System.nanoTime() - t0;
                                 share = global == 0 ? 0 : weight / global;
                             }
                             boolean empty = batch.examples() == 0;
@@ -193,6 +196,7 @@ public final class Trainer<B extends TrainBatch> {
                             }
                         }
                         if (distributed) {
+                            long t0 = System.nanoTime();
                             // one exchange per step: the global loss and tokens, and whether any worker was asked to pause
                             double[] sums = group.allReduceSum(lossSum, stepTokens, interrupted.getAsBoolean() ? 1 : 0);
                             lossSum = sums[0];
@@ -200,6 +204,7 @@ public final class Trainer<B extends TrainBatch> {
                             stopAsked = sums[2] > 0;
                             // before the hook (AdaLoRA's importance) and clipping, which must see the global gradient
                             group.allReduceMean(gradients(params));
+                            commNanos += System.nanoTime() - t0;
                         }
                         double loss = lossSum / micro;
                         if (!Double.isFinite(loss)) {
@@ -228,7 +233,7 @@ public final class Trainer<B extends TrainBatch> {
                                 tokens, elapsed, state.bestValue(), state.bestStep(), state.evalsSinceBest(),
                                 state.lastEval());
                         listener.onStep(new StepInfo(step + 1, total, epoch, loss, lr, stepTokens, tokens / elapsed,
-                                (System.nanoTime() - stepStart) / 1e9));
+                                (System.nanoTime() - stepStart) / 1e9, commNanos / 1e9));
                     }
                     long pauseStart = System.nanoTime();
                     boolean newBest = false;
