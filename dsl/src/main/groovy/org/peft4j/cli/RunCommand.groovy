@@ -61,8 +61,8 @@ class RunCommand implements Callable<Integer> {
             'base model and merge it there; print the largest output difference of each, then exit (writes no run directory)'])
     boolean preflight
 
-    @Option(names = '--nproc', paramLabel = 'N', description = ['train with N data-parallel workers on this machine: N',
-            'processes, each with its share of every batch and of the cores; rank 0 writes the run directory'])
+    @Option(names = '--nproc', paramLabel = 'N', description = ['train with N data-parallel workers on this machine, each',
+            'with its share of every batch and of the cores; rank 0 writes the run directory'])
     Integer nproc
 
     @Spec
