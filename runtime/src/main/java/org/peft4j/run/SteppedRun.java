@@ -87,6 +87,11 @@ public final class SteppedRun implements AutoCloseable {
         try {
             s = RunSession.open(config, listener);
             this.plan = s.plan();
+            long examples = plan.splits().get("train").getOrDefault("examples", Long.MAX_VALUE);
+            if (examples < world.worldSize()) {
+                throw new ConfigException(List.of("data.train has " + examples + " examples, fewer than the "
+                        + world.worldSize() + " workers: each needs at least one; run fewer workers"));
+            }
             if (main && !resuming) {
                 d.copyRecipe(options.recipeFile());
                 d.writeJson("config.json", RunManifest.resolvedConfig(config, s.adalora == null ? null

@@ -153,7 +153,7 @@ public final class Trainer<B extends TrainBatch> {
                     double lossSum = 0;
                     long stepTokens = 0;
                     model.train(true);
-                    // dropout masks depend on (seed, step) only, so a resumed run draws the same ones
+                    // dropout masks depend on (seed, step, rank) only, so a resumed run draws the same ones
                     Backend.get().seed(TrainState.dropoutSeed(config.seed(), step) + rank * RANK_SEED_STRIDE);
                     boolean stopAsked = false;
                     long commNanos = 0;
