@@ -32,8 +32,7 @@ public interface ProcessGroup extends AutoCloseable {
         if (!world.distributed()) {
             return single();
         }
-        // replaced by the c10d (Gloo) group
-        throw new DistributedException("this build has no c10d process group yet");
+        return GlooProcessGroup.start(world, DistSettings.current());
     }
 
     /** The group of a process alone: every collective returns its input. */

@@ -56,7 +56,7 @@ class ArchitectureSpec extends Specification {
 
         where:
         layer                  | above
-        'org.peft4j.tensor..'  | ['org.peft4j.nn..', 'org.peft4j.io..', 'org.peft4j.models..', 'org.peft4j.peft..',
+        'org.peft4j.tensor..'  | ['org.peft4j.dist..', 'org.peft4j.nn..', 'org.peft4j.io..', 'org.peft4j.models..', 'org.peft4j.peft..',
                                   'org.peft4j.export..', 'org.peft4j.train..', 'org.peft4j.data..', 'org.peft4j.run..']
         'org.peft4j.nn..'      | ['org.peft4j.io..', 'org.peft4j.models..', 'org.peft4j.peft..', 'org.peft4j.export..',
                                   'org.peft4j.train..', 'org.peft4j.data..', 'org.peft4j.run..']
@@ -67,6 +67,13 @@ class ArchitectureSpec extends Specification {
         'org.peft4j.export..'  | ['org.peft4j.run..']
         'org.peft4j.train..'   | ['org.peft4j.peft..', 'org.peft4j.export..', 'org.peft4j.data..', 'org.peft4j.run..']
         'org.peft4j.data..'    | ['org.peft4j.peft..', 'org.peft4j.export..', 'org.peft4j.run..']
+    }
+
+    def "org.peft4j.dist is a low layer: it knows only the JDK and DJL's NDArray"() {
+        expect:
+        obeyed classes().that().resideInAPackage('org.peft4j.dist..')
+                .should().onlyDependOnClassesThat().resideInAnyPackage('org.peft4j.dist..', 'java..',
+                'ai.djl.ndarray..')
     }
 
     def "the #family family builds only on models.core, nn, tensor and io"() {

@@ -1,0 +1,307 @@
+package org.peft4j.dist;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+
+import java.io.BufferedReader;
+import java.io.BufferedWriter;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.OutputStreamWriter;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.DoubleBuffer;
+import java.nio.MappedByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The workers' collectives on PyTorch's c10d with the Gloo backend, run by a c10d agent: a child process of
+ * this worker that holds bytedeco's libtorch 2.10 (which has a usable c10d from Java, and which cannot share
+ * a process with the libtorch 2.7.1 that DJL loads here). The worker and its agent share one file in memory
+ * ({@code /dev/shm}): the worker copies its arrays in, the agent's Gloo group sums them in place with the
+ * other workers' agents, and the worker copies the result back. The agent ends when this worker does, even by
+ * SIGKILL (its input closes), so the other workers' next collective fails at once naming the lost peer.
+ */
+public final class GlooProcessGroup implements ProcessGroup {
+
+    /** The agent's main class, in the {@code peft4j-c10d} module. */
+    static final String AGENT = "org.peft4j.c10d.Agent";
+
+    private static final long MIN_SHARED_BYTES = 1 << 20;
+
+    private final World world;
+    private final Process agent;
+    private final BufferedWriter toAgent;
+    private final BufferedReader fromAgent;
+    private final Path file;
+    private final FileChannel channel;
+    private final NDManager manager;
+    private MappedByteBuffer shared;
+    private boolean closed;
+
+    private GlooProcessGroup(World world, Process agent, Path file, FileChannel channel) {
+        this.world = world;
+        this.agent = agent;
+        this.file = file;
+        this.channel = channel;
+        this.toAgent = new BufferedWriter(new OutputStreamWriter(agent.getOutputStream(), StandardCharsets.UTF_8));
+        this.fromAgent = new BufferedReader(new InputStreamReader(agent.getInputStream(), StandardCharsets.UTF_8));
+        this.manager = NDManager.newBaseManager();
+    }
+
+    /**
+     * Starts this worker's agent and returns once every worker of {@code world} has joined, or throws naming
+     * the master address it could not reach within the connect timeout.
+     */
+    public static GlooProcessGroup start(World world, DistSettings settings) {
+        if (!world.distributed()) {
+            throw new DistributedException("a Gloo group needs more than one worker; WORLD_SIZE is " + world.worldSize());
+        }
+        String classpath = AgentClasspath.find();
+        Path file = sharedFile(world);
+        FileChannel channel = null;
+        Process agent = null;
+        try {
+            channel = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ,
+                    StandardOpenOption.WRITE);
+            ProcessBuilder builder = new ProcessBuilder(javaCommand(), "-Xmx256m", "-XX:+UseSerialGC",
+                    "-cp", classpath, AGENT,
+                    Integer.toString(world.rank()), Integer.toString(world.worldSize()), world.masterAddr(),
+                    Integer.toString(world.masterPort()), file.toString(),
+                    Integer.toString(settings.connectTimeoutSeconds()),
+                    Integer.toString(settings.collectiveTimeoutSeconds()));
+            // the agent computes nothing itself: Gloo sums on its own threads, libtorch needs none of its own
+            builder.environment().put("OMP_NUM_THREADS", "1");
+            // c10d logs every failed attempt with a C++ stack trace; the agent reports failures itself, worded
+            // for a user. TORCH_CPP_LOG_LEVEL=INFO (or WARNING) in the environment shows c10d's log again.
+            builder.environment().putIfAbsent("TORCH_CPP_LOG_LEVEL", "FATAL");
+            builder.redirectError(ProcessBuilder.Redirect.INHERIT);
+            agent = builder.start();
+            GlooProcessGroup group = new GlooProcessGroup(world, agent, file, channel);
+            group.awaitReady();
+            // both sides hold the file open; unlinked now, it cannot outlive them whichever way they end
+            Files.deleteIfExists(file);
+            return group;
+        } catch (IOException e) {
+            cleanUp(agent, channel, file);
+            throw new DistributedException("rank " + world.rank() + " could not start its c10d agent: " + e.getMessage(), e);
+        } catch (RuntimeException e) {
+            cleanUp(agent, channel, file);
+            throw e;
+        }
+    }
+
+    @Override
+    public World world() {
+        return world;
+    }
+
+    @Override
+    public synchronized void allReduceMean(List<NDArray> arrays) {
+        if (arrays.isEmpty()) {
+            return;
+        }
+        long total = 0;
+        for (NDArray array : arrays) {
+            if (array.getDataType() != DataType.FLOAT32) {
+                throw new IllegalArgumentException("allReduceMean takes float32 arrays; one is " + array.getDataType()
+                        + " of shape " + array.getShape());
+            }
+            total += array.size();
+        }
+        ensureCapacity(total * Float.BYTES);
+        try (NDScope ignored = new NDScope()) {
+            // an array over the shared memory itself (no copy): one native copy in, one out
+            NDArray flat = manager.create(shared.slice(0, Math.toIntExact(total * Float.BYTES)), new Shape(total),
+                    DataType.FLOAT32);
+            List<NDIndex> slices = new ArrayList<>(arrays.size());
+            long offset = 0;
+            for (NDArray array : arrays) {
+                NDIndex slice = new NDIndex().addSliceDim(offset, offset + array.size());
+                flat.set(slice, array.reshape(-1));
+                slices.add(slice);
+                offset += array.size();
+            }
+            request("allreduce f32 " + total, "allreduce");
+            flat.divi(world.worldSize());
+            for (int i = 0; i < arrays.size(); i++) {
+                NDArray array = arrays.get(i);
+                // in place: the caller's array may be a view of a parameter's gradient that the optimizer reads
+                array.set(new NDIndex("..."), flat.get(slices.get(i)).reshape(array.getShape()));
+            }
+        }
+    }
+
+    @Override
+    public synchronized double[] allReduceSum(double... values) {
+        if (values.length == 0) {
+            return new double[0];
+        }
+        ensureCapacity((long) values.length * Double.BYTES);
+        DoubleBuffer doubles = shared.duplicate().order(ByteOrder.nativeOrder()).asDoubleBuffer();
+        doubles.put(values);
+        request("allreduce f64 " + values.length, "allreduce");
+        double[] sums = new double[values.length];
+        doubles.flip();
+        doubles.get(sums);
+        return sums;
+    }
+
+    @Override
+    public synchronized void barrier() {
+        request("barrier", "barrier");
+    }
+
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        try {
+            toAgent.close();
+        } catch (IOException ignored) {
+            // the agent is gone already
+        }
+        try {
+            if (!agent.waitFor(10, TimeUnit.SECONDS)) {
+                agent.destroyForcibly();
+            }
+        } catch (InterruptedException e) {
+            agent.destroyForcibly();
+            Thread.currentThread().interrupt();
+        }
+        manager.close();
+        cleanUp(null, channel, file);
+    }
+
+    /** The agent process (for specs that stand for a worker that dies). */
+    Process agentProcess() {
+        return agent;
+    }
+
+    private void awaitReady() throws IOException {
+        String reply = reply();
+        if (reply.equals("ready")) {
+            return;
+        }
+        if (reply.startsWith("error ")) {
+            String message = reply.substring("error ".length());
+            throw new DistributedException("rank " + world.rank() + (message.startsWith("could not") ? " " : ": ")
+                    + message);
+        }
+        throw agentEnded("joining the group");
+    }
+
+    private void request(String line, String what) {
+        if (closed) {
+            throw new DistributedException("rank " + world.rank() + ": the process group is closed");
+        }
+        String reply;
+        try {
+            toAgent.write(line);
+            toAgent.newLine();
+            toAgent.flush();
+            reply = reply();
+        } catch (IOException e) {
+            throw agentEnded(what);
+        }
+        if (reply.equals("ok")) {
+            return;
+        }
+        if (reply.startsWith("error ")) {
+            throw new DistributedException("rank " + world.rank() + ": " + reply.substring("error ".length()));
+        }
+        throw agentEnded(what);
+    }
+
+    /** The agent's next protocol line; Gloo writes notices of its own to the same stream, which are skipped. */
+    private String reply() throws IOException {
+        String line;
+        while ((line = fromAgent.readLine()) != null) {
+            if (line.equals("ok") || line.equals("ready") || line.startsWith("error ")) {
+                return line;
+            }
+        }
+        return "";
+    }
+
+    private DistributedException agentEnded(String what) {
+        String status;
+        try {
+            status = agent.waitFor(5, TimeUnit.SECONDS) ? "exit code " + agent.exitValue() : "still running";
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            status = "interrupted";
+        }
+        return new DistributedException("rank " + world.rank() + ": its c10d agent ended while " + what + " ("
+                + status + "); see the agent's messages above");
+    }
+
+    private void ensureCapacity(long bytes) {
+        if (shared != null && shared.capacity() >= bytes) {
+            return;
+        }
+        if (bytes > Integer.MAX_VALUE) {
+            throw new DistributedException("rank " + world.rank() + ": one collective over " + bytes
+                    + " bytes exceeds the 2 GiB the shared memory maps at once");
+        }
+        long size = Math.min(Integer.MAX_VALUE, Math.max(bytes, Math.max(MIN_SHARED_BYTES,
+                shared == null ? 0 : 2L * shared.capacity())));
+        try {
+            // written out, not left sparse: a full /dev/shm then fails here, not as a SIGBUS in a native copy
+            ByteBuffer zeros = ByteBuffer.allocateDirect(1 << 20);
+            for (long at = channel.size(); at < size; ) {
+                zeros.clear().limit((int) Math.min(zeros.capacity(), size - at));
+                at += channel.write(zeros, at);
+            }
+            shared = channel.map(FileChannel.MapMode.READ_WRITE, 0, size);
+        } catch (IOException e) {
+            throw new DistributedException("rank " + world.rank() + ": cannot grow the memory shared with the c10d"
+                    + " agent to " + size + " bytes in " + file.getParent() + " (" + e.getMessage() + "); a"
+                    + " container's /dev/shm is often 64 MB: give it more (docker --shm-size, a memory-backed"
+                    + " emptyDir at /dev/shm in Kubernetes)", e);
+        }
+    }
+
+    /** In /dev/shm where there is one (memory, not disk), else the temporary folder. */
+    private static Path sharedFile(World world) {
+        Path shm = Path.of("/dev/shm");
+        Path dir = Files.isDirectory(shm) && Files.isWritable(shm) ? shm : Path.of(System.getProperty("java.io.tmpdir"));
+        return dir.resolve("peft4j-c10d-" + ProcessHandle.current().pid() + "-rank" + world.rank() + "-"
+                + Long.toHexString(System.nanoTime()));
+    }
+
+    private static String javaCommand() {
+        Path java = Path.of(System.getProperty("java.home"), "bin", "java");
+        if (Files.isExecutable(java)) {
+            return java.toString();
+        }
+        return ProcessHandle.current().info().command().orElse("java");
+    }
+
+    private static void cleanUp(Process agent, FileChannel channel, Path file) {
+        if (agent != null) {
+            agent.destroyForcibly();
+        }
+        try {
+            if (channel != null) {
+                channel.close();
+            }
+            Files.deleteIfExists(file);
+        } catch (IOException ignored) {
+            // best effort: the file is in memory and small unless a collective grew it
+        }
+    }
+}
