@@ -140,20 +140,28 @@ class DataParallelTrainingSpec extends Specification {
         Files.list(tmp.resolve('cls-2/checkpoints')).count() >= 1
     }
 
-    def "two workers train a causal LM as one process does, though their shares hold different numbers of learned tokens"() {
-        given: 'answers of 1 to 14 characters, so the workers score uneven token counts; 7 chats in batches of 4'
-        Path modelDir = new TinyLlama(5).writeTo(tmp.resolve('lm'))
-        Files.copy(CharTokenizer.write(tmp.resolve('tok')), modelDir.resolve('tokenizer.json'))
+    /** Answers of 1 to 16 characters, so the workers score uneven token counts; 7 chats in batches of 4. */
+    RunConfig causalLm() {
+        Path modelDir = tmp.resolve('lm')
+        if (!Files.exists(modelDir)) {
+            new TinyLlama(5).writeTo(modelDir)
+            Files.copy(CharTokenizer.write(tmp.resolve('tok')), modelDir.resolve('tokenizer.json'))
+        }
         def chat = { String q, String a -> /{"messages": [{"role": "user", "content": "$q"}, {"role": "assistant", "content": "$a"}]}/ }
         Path train = Files.writeString(tmp.resolve('chats.jsonl'), [chat('sky?', 'blue.'), chat('grass?', 'a'),
                 chat('snow?', 'white, cold.'), chat('coal?', 'black and hard'), chat('sun?', 'hot'),
                 chat('sea?', 'deep, salty, wet'), chat('moon?', 'grey')].join('\n') + '\n')
-        def config = new RunConfig('dp-lm', BackendConfig.defaults(),
+        new RunConfig('dp-lm', BackendConfig.defaults(),
                 new ModelSpec(null, modelDir, TaskType.CAUSAL_LM, []),
                 LoraConfig.of(4, 8, 0.0, ['q_proj', 'v_proj'], []), new DataConfig(train, null, null, 'text', 'label', 64, 0),
                 OptimizerConfig.adamW(1e-2, 0.0), new ScheduleConfig(ScheduleConfig.Kind.CONSTANT, 0),
                 new TrainConfig(4, 4, 2, 0.1, 42, 0, 0, 4).withCheckpoints(2, 2), null,
                 new CausalLmOptions(TextFormat.CHATS, ChatTemplate.CHATML, [], 6, false))
+    }
+
+    def "two workers train a causal LM as one process does, though their shares hold different numbers of learned tokens"() {
+        given:
+        def config = causalLm()
 
         when:
         def (one, rank0, rank1) = compare(config, 'lm')
@@ -164,6 +172,31 @@ class DataParallelTrainingSpec extends Specification {
         largestDifference(one.losses, rank1.losses) <= TOLERANCE
         largestDifference(one.weights, rank0.weights) <= TOLERANCE
         largestDifference(one.weights, rank1.weights) <= TOLERANCE
+    }
+
+    def "a run of two workers paused after 2 of 4 steps resumes in one process with the numbers of an uninterrupted run"() {
+        given:
+        def config = causalLm()
+        Outcome whole = train(config, tmp.resolve('whole'), ProcessGroup.single())
+        Path out = tmp.resolve('paused')
+
+        when: 'two workers train 2 steps; rank 0 writes the checkpoint where they pause'
+        ThreadWorkers.run(2) { ProcessGroup g ->
+            SteppedRun run = SteppedRun.open(config, new RunOptions(out, null, false, false, g), TrainingListener.NONE)
+            try {
+                run.train(2, { -> false })
+            } finally {
+                run.close()
+            }
+        }
+        Outcome resumed = train(config, out, ProcessGroup.single())
+
+        then: 'the checkpoint says 2 workers wrote it; one process continues steps 3 and 4 as the uninterrupted run did'
+        new ObjectMapper().readTree(out.resolve('checkpoints/step-000002/state.json').toFile())
+                .path('identity').path('world_size').asInt() == 2
+        resumed.losses.size() == 2
+        largestDifference(whole.losses.subList(2, 4), resumed.losses) <= TOLERANCE
+        largestDifference(whole.weights, resumed.weights) <= TOLERANCE
     }
 
     def "AdaLoRA's allocation comes from the averaged gradients: both workers keep the ranks one process keeps"() {

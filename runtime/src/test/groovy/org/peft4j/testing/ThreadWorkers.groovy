@@ -1,6 +1,7 @@
 package org.peft4j.testing
 
 import ai.djl.ndarray.NDArray
+import ai.djl.ndarray.index.NDIndex
 import org.peft4j.dist.DistributedException
 import org.peft4j.dist.ProcessGroup
 import org.peft4j.dist.World
@@ -89,7 +90,16 @@ class ThreadWorkers {
                         out
                     }
                 }
-                arrays.eachWithIndex { NDArray x, int a -> x.set(mean[a]) }
+                // an indexed copy writes into the gradient's own memory; set(float[]) may leave the array aliasing a
+                // Java buffer that the garbage collector later frees
+                arrays.eachWithIndex { NDArray x, int a ->
+                    NDArray m = x.getManager().create(mean[a], x.getShape())
+                    try {
+                        x.set(new NDIndex('...'), m)
+                    } finally {
+                        m.close()
+                    }
+                }
             }
 
             @Override
