@@ -2,6 +2,7 @@ package org.peft4j.tensor;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
 import org.bytedeco.pytorch.DoubleOptional;
 import org.bytedeco.pytorch.GradMode;
 import org.bytedeco.pytorch.Scalar;
@@ -26,6 +27,12 @@ final class BridgeKernels {
 
     /** {@code -Dpeft4j.attention=products} keeps inference attention unfused too (for A/B measurement). */
     private static final boolean FUSED_ATTENTION = !"products".equals(System.getProperty("peft4j.attention"));
+
+    /**
+     * {@code -Dpeft4j.attention=float32-softmax} keeps the float32 softmax between the bfloat16 products
+     * under a gradient tape ({@link #products}; for A/B measurement).
+     */
+    private static final boolean FLOAT32_SOFTMAX = "float32-softmax".equals(System.getProperty("peft4j.attention"));
 
     private BridgeKernels() {
     }
@@ -54,20 +61,54 @@ final class BridgeKernels {
     }
 
     /**
+     * A transformer's feed-forward network as far as its second product, down(GELU(up(x))): x, both
+     * weights and both biases cast to {@code compute}, the (…, I) activation kept in {@code compute}
+     * between the two products, the result returned in float32. Run as separate calls, the wide
+     * activation would cross to float32 and back in forward and again in backward: the largest casts of
+     * a step after attention's. GELU runs on the bfloat16 activation as under {@code torch.autocast}; it
+     * computes in float32 inside and rounds its output once, which the separate path did too when it cast
+     * GELU's output for the second product.
+     */
+    static NDArray geluFeedForward(NDArray x, NDArray upWeight, NDArray upBias, NDArray downWeight,
+                                   NDArray downBias, ScalarType compute) {
+        try (Tensor tx = TorchBridge.view(x); Tensor xc = tx.to(compute);
+             Tensor tu = TorchBridge.view(upWeight); Tensor uc = tu.to(compute);
+             Tensor tub = upBias == null ? null : TorchBridge.view(upBias);
+             Tensor ubc = tub == null ? null : tub.to(compute);
+             TensorOptional oub = ubc == null ? new TensorOptional() : new TensorOptional(ubc);
+             Tensor td = TorchBridge.view(downWeight); Tensor dc = td.to(compute);
+             Tensor tdb = downBias == null ? null : TorchBridge.view(downBias);
+             Tensor dbc = tdb == null ? null : tdb.to(compute);
+             TensorOptional odb = dbc == null ? new TensorOptional() : new TensorOptional(dbc);
+             Tensor h = torch.linear(xc, uc, oub);                                  // (..., I) in compute
+             Tensor g = torch.gelu(h);
+             Tensor y = torch.linear(g, dc, odb)) {
+            return TorchBridge.adopt(x.getManager(), y.to(ScalarType.Float));
+        }
+    }
+
+    /**
      * softmax(scale · Q Kᵀ + mask) V (Vaswani et al. 2017, eq. 1), shapes as
      * {@link Functional#scaledDotProductAttention}. Where no graph is recorded (inference, evaluation) it is
      * libtorch's fused {@code scaled_dot_product_attention} (on the CPU its flash kernel, blocks of keys at a
-     * time). Under a gradient tape it is two products in {@code compute} around a float32 softmax (as
-     * autocast keeps softmax in float32): the fused kernel's backward measured slower than the two products'
+     * time). Under a gradient tape it is two products in {@code compute} with the softmax between them
+     * ({@link #productsInCompute}): the fused kernel's backward measured slower than the two products'
      * (MiniLM's 32 × 12 × 128 × 32, forward and backward: 984 against 775 ms, medians of 9 interleaved rounds
-     * on a loaded machine), and libtorch's fused kernels have no dropout on the CPU, while here the dropout on
-     * the probabilities draws its mask through {@link Functional#dropout}.
+     * on a loaded machine), and libtorch's fused kernels have no dropout on the CPU.
      */
     static NDArray attention(NDArray q, NDArray k, NDArray v, NDArray mask, double scale, float dropoutP,
                              ScalarType compute) {
         TorchBridge.require();
         boolean fused = FUSED_ATTENTION && dropoutP == 0f && !GradMode.is_enabled();
-        return fused ? fused(q, k, v, mask, scale, compute) : products(q, k, v, mask, scale, dropoutP, compute);
+        if (fused) {
+            return fused(q, k, v, mask, scale, compute);
+        }
+        // the bfloat16 keep-mask is written through one ByteBuffer: 2 bytes an element, an int's reach
+        long probs = q.size() / q.getShape().tail() * k.getShape().get(k.getShape().dimension() - 2);
+        boolean softmaxInCompute = compute == ScalarType.BFloat16 && !FLOAT32_SOFTMAX
+                && (dropoutP == 0f || (Functional.javaMasks() && probs < (Integer.MAX_VALUE - 8) / 2));
+        return softmaxInCompute ? productsInCompute(q, k, v, mask, scale, dropoutP, compute)
+                : products(q, k, v, mask, scale, dropoutP, compute);
     }
 
     static NDArray fused(NDArray q, NDArray k, NDArray v, NDArray mask, double scale, ScalarType compute) {
@@ -82,6 +123,15 @@ final class BridgeKernels {
         }
     }
 
+    /** bfloat16's lowest finite value: a float32 mask's minimum clamped here stays finite in bfloat16. */
+    static final double LOWEST_BFLOAT16 = -0x1.fep127;
+
+    /**
+     * The two products around a float32 softmax, as {@code torch.autocast} runs attention: the scores widen
+     * to float32, the probabilities (and their dropout, through {@link Functional#dropout}) are float32 and
+     * narrow again for the second product. Used in float32 (where every cast is a no-op) and where the
+     * bfloat16 softmax is switched off or the dropout draws from the engine.
+     */
     static NDArray products(NDArray q, NDArray k, NDArray v, NDArray mask, double scale, float dropoutP,
                                     ScalarType compute) {
         NDArray probs;
@@ -106,6 +156,52 @@ final class BridgeKernels {
         try (Tensor tp = TorchBridge.view(probs); Tensor pc = tp.to(compute); Tensor tv = TorchBridge.view(v);
              Tensor vc = tv.to(compute); Tensor out = torch.matmul(pc, vc)) {   // (B, nh, T, hs)
             return TorchBridge.adopt(q.getManager(), out.to(ScalarType.Float));
+        }
+    }
+
+    /**
+     * The two products with the softmax and the dropout between them in {@code compute} (bfloat16): the
+     * (B, nh, T, S) scores and probabilities never cross to float32, which the float32 softmax of
+     * {@link #products} does four times a step (scores and probabilities, forward and backward), plus the
+     * widening of a boolean mask in each product of the dropout; these were the largest casts of a bfloat16
+     * step. The softmax computes in float32 inside libtorch's CPU kernel and rounds the probabilities to
+     * bfloat16 once, as the float32 path did when it narrowed them for the second product; the dropout
+     * multiplies by a bfloat16 keep-mask of 0 and 1 ({@link DropoutMasks#keepBfloat16Bits}, the same draw
+     * as the boolean mask) and then by 1 / (1 − p), which rounds the kept probabilities a second time.
+     * The additive mask is clamped to bfloat16's lowest finite value before it narrows, so that a float32
+     * minimum stays finite and a fully masked row stays uniform rather than NaN.
+     */
+    static NDArray productsInCompute(NDArray q, NDArray k, NDArray v, NDArray mask, double scale, float dropoutP,
+                                     ScalarType compute) {
+        try (Tensor tq = TorchBridge.view(q); Tensor tk = TorchBridge.view(k); Scalar s = new Scalar(scale);
+             Tensor qs = tq.mul(s); Tensor qc = qs.to(compute); Tensor kc = tk.to(compute);
+             Tensor kt = kc.transpose(-2, -1);
+             Tensor scores = torch.matmul(qc, kt)) {                              // (B, nh, T, S)
+            if (mask != null) {
+                try (Tensor tm = TorchBridge.view(mask); Scalar lowest = new Scalar(LOWEST_BFLOAT16);
+                     Tensor clamped = tm.clamp_min(lowest); Tensor mc = clamped.to(compute)) {
+                    scores.add_(mc);
+                }
+            }
+            try (Tensor p = torch.softmax(scores, -1)) {
+                if (dropoutP == 0f) {
+                    try (Tensor tv = TorchBridge.view(v); Tensor vc = tv.to(compute);
+                         Tensor out = torch.matmul(p, vc)) {
+                        return TorchBridge.adopt(q.getManager(), out.to(ScalarType.Float));
+                    }
+                }
+                try (NDArray keep = DropoutMasks.keepBfloat16Bits(q.getManager(), new Shape(p.sizes().vec().get()),
+                        dropoutP);
+                     Tensor tkeep = TorchBridge.view(keep); Tensor kb = tkeep.view(ScalarType.BFloat16);
+                     Scalar keepScale = new Scalar(1.0 / (1.0 - dropoutP));
+                     Tensor dropped = p.mul(kb);
+                     Tensor tv = TorchBridge.view(v); Tensor vc = tv.to(compute)) {
+                    dropped.mul_(keepScale);
+                    try (Tensor out = torch.matmul(dropped, vc)) {
+                        return TorchBridge.adopt(q.getManager(), out.to(ScalarType.Float));
+                    }
+                }
+            }
         }
     }
 }

@@ -41,6 +41,38 @@ public final class Functional {
         return ai.djl.nn.core.Linear.linear(x, weight, bias).singletonOrThrow();
     }
 
+    /**
+     * Whether {@link #geluFeedForward} keeps its wide activation in the products' compute type: products
+     * go through the bridge and both weights are big enough for it. Where this is false, callers run
+     * their layers one by one, as without the bridge.
+     */
+    public static boolean fusesFeedForward(NDArray x, NDArray upWeight, NDArray downWeight) {
+        return FUSED_FEED_FORWARD && bridgedType() != null && BridgeKernels.takesLinear(x, upWeight)
+                && BridgeKernels.takesLinear(x, downWeight)
+                && upWeight.getShape().get(0) == downWeight.getShape().get(1);
+    }
+
+    /** {@code -Dpeft4j.feedForward=separate} runs the feed-forward's products one by one (for A/B measurement). */
+    private static final boolean FUSED_FEED_FORWARD = !"separate".equals(System.getProperty("peft4j.feedForward"));
+
+    /**
+     * down(GELU(up(x))) with the exact GELU: a feed-forward network up to its second product, in one call
+     * where {@link #fusesFeedForward} says so, else as the three ops one after another.
+     *
+     * @param x          (..., H)
+     * @param upWeight   [I, H]
+     * @param downWeight [H, I]
+     * @return (..., H)
+     */
+    public static NDArray geluFeedForward(NDArray x, NDArray upWeight, NDArray upBias, NDArray downWeight,
+                                          NDArray downBias) {
+        ScalarType bridged = bridgedType();
+        if (bridged != null && fusesFeedForward(x, upWeight, downWeight)) {
+            return BridgeKernels.geluFeedForward(x, upWeight, upBias, downWeight, downBias, bridged);
+        }
+        return linear(gelu(linear(x, upWeight, upBias)), downWeight, downBias);
+    }
+
     /** LayerNorm over the last dimension (Ba et al. 2016): (x − mean) / √(var + ε) · weight + bias. */
     public static NDArray layerNorm(NDArray x, NDArray weight, NDArray bias, float eps) {
         return ai.djl.nn.norm.LayerNorm.layerNorm(x, weight.getShape(), weight, bias, eps).singletonOrThrow();
@@ -102,7 +134,7 @@ public final class Functional {
      * A float32 run keeps the engine's draw, so its random stream, and every figure seeded from it, stays
      * what it was.
      */
-    private static boolean javaMasks() {
+    static boolean javaMasks() {
         String mode = System.getProperty("peft4j.dropout", "");
         if (mode.equals("java")) {
             return TorchBridge.available();

@@ -115,6 +115,96 @@ class BridgeKernelsSpec extends Specification {
         ScalarType.BFloat16 | BridgeKernelsSpec.&relativeError     | BF16_TOLERANCE
     }
 
+    def "a #compute feed-forward down(GELU(up(x))) in one bridge call equals the same products made one by one, bit for bit"() {
+        given: 'x, up [I, H] and its bias, down [H, I] and its bias'
+        def inputs = [normal(4, 32, 128), normal(512, 128).div(8), normal(512), normal(128, 512).div(16), normal(128)]
+
+        when: 'the fused call, the bridge one product at a time in the same compute type, the engine in float32'
+        def fused = valueAndGradients(inputs) { x, wu, bu, wd, bd ->
+            BridgeKernels.geluFeedForward(x, wu, bu, wd, bd, compute)
+        }
+        def separate = valueAndGradients(inputs) { x, wu, bu, wd, bd ->
+            def up = BridgeKernels.linear(x, wu, bu, compute)
+            BridgeKernels.linear(ai.djl.nn.Activation.gelu(up), wd, bd, compute)
+        }
+        def engine = valueAndGradients(inputs) { x, wu, bu, wd, bd ->
+            def lin = { a, w, b -> ai.djl.nn.core.Linear.linear(a, w, b).singletonOrThrow() }
+            lin(ai.djl.nn.Activation.gelu(lin(x, wu, bu)), wd, bd)
+        }
+
+        then: 'output, dx and the four weight gradients bit for bit as the separate products: GELU rounds once either way'
+        (0..5).every { fused[it] == separate[it] }
+
+        // the output bias gradient is left out against float32: a sum of bfloat16-rounded gradients with
+        // cancellations, the same with or without the fusion (bit for bit, above)
+        and: 'output, dx and the up/down weight gradients near the engine: to 1e-6 in float32, within tolerance in bfloat16'
+        (0..4).every { relativeError(fused[it], engine[it]) <= engineTolerance }
+        compute == ScalarType.Float || relativeError(fused[0], engine[0]) > 1e-5
+
+        where:
+        compute             | engineTolerance
+        ScalarType.Float    | 1e-6
+        ScalarType.BFloat16 | BF16_TOLERANCE
+    }
+
+    def "with bfloat16 selected, Functional fuses the feed-forward; without, it runs the engine's three ops bit for bit"() {
+        given:
+        def x = normal(2, 8, 128)
+        def wu = normal(256, 128).div(8)
+        def wd = normal(128, 256).div(16)
+
+        when:
+        boolean fusedInFloat32 = Functional.fusesFeedForward(x, wu, wd)
+        def exact = Functional.geluFeedForward(x, wu, null, wd, null).toFloatArray()
+        def separate = Functional.linear(Functional.gelu(Functional.linear(x, wu, null)), wd, null).toFloatArray()
+        ComputePrecision.use(ComputePrecision.BFLOAT16)
+        boolean fusedInBfloat16 = Functional.fusesFeedForward(x, wu, wd)
+        def viaBridge = Functional.geluFeedForward(x, wu, null, wd, null).toFloatArray()
+
+        then:
+        !fusedInFloat32 && exact == separate
+        fusedInBfloat16 && relativeError(viaBridge, exact) <= BF16_TOLERANCE && relativeError(viaBridge, exact) > 1e-5
+
+        cleanup:
+        ComputePrecision.use(ComputePrecision.FLOAT32)
+    }
+
+    def "the bfloat16 keep-mask holds the boolean mask's draw: the same elements kept for the same seed, 1 or 0"() {
+        given: 'a size that is no multiple of 8, so the per-element tail is drawn too'
+        def shape = new Shape(3, 5, 7)
+
+        when:
+        DropoutMasks.seed(11)
+        def bool = DropoutMasks.keep(m, shape, 0.3f).toType(DataType.FLOAT32, false).toFloatArray()
+        DropoutMasks.seed(11)
+        def bits = DropoutMasks.keepBfloat16Bits(m, shape, 0.3f)
+        def asBf16
+        try (def t = TorchBridge.view(bits); def b = t.view(ScalarType.BFloat16)) {
+            asBf16 = TorchBridge.adopt(m, b.to(ScalarType.Float)).toFloatArray()
+        }
+
+        then:
+        asBf16 == bool
+        bool.any { it < 0.5f } && bool.any { it > 0.5f }
+    }
+
+    def "bfloat16 attention under a tape with every key of a row masked: finite and uniform, as in float32"() {
+        given:
+        def mask = m.zeros(new Shape(2, 1, 1, 16))
+        mask.set(new ai.djl.ndarray.index.NDIndex('1, :, :, :'), -3.4028234663852886e38f)
+        def inputs = [normal(2, 3, 16, 8), normal(2, 3, 16, 8), normal(2, 3, 16, 8)]
+
+        when:
+        def fp32 = valueAndGradients(inputs) { q, k, v -> engineAttention(q, k, v, mask) }
+        def bf16 = valueAndGradients(inputs) { q, k, v ->
+            BridgeKernels.attention(q, k, v, mask, 1 / Math.sqrt(8), 0f, ScalarType.BFloat16)
+        }
+
+        then:
+        bf16.every { g -> g.every { Float.isFinite(it) } }
+        (0..3).every { relativeError(bf16[it], fp32[it]) <= BF16_TOLERANCE }
+    }
+
     def "bfloat16 attention, with and without dropout, stays within bfloat16's rounding of float32"() {
         given: 'the same keep-masks on both sides: Java-drawn, reseeded before each'
         def mask = m.zeros(new Shape(2, 1, 1, 64))

@@ -19,8 +19,8 @@ public final class BertLayer extends Module {
         // the layer's temporaries are released when it returns, not at the end of the step
         return LayerScope.run(() -> {
             NDArray a = ((BertAttention) child("attention")).forward(x, keysMask);   // (B, T, H)
-            NDArray i = ((BertIntermediate) child("intermediate")).forward(a);       // (B, T, I)
-            return ((BertOutput) child("output")).forward(i, a);                     // (B, T, H)
+            BertIntermediate feedForward = (BertIntermediate) child("intermediate");
+            return ((BertOutput) child("output")).forwardFeedForward(feedForward, a);   // (B, T, H)
         });
     }
 }

@@ -31,7 +31,21 @@ public final class BertOutput extends Module {
      * @return (B, T, H)
      */
     public NDArray forward(NDArray x, NDArray residual) {
-        NDArray y = ((Dropout) child("dropout")).forward(linear("dense").forward(x));
+        return exit(linear("dense").forward(x), residual);
+    }
+
+    /**
+     * The feed-forward network's whole path: {@code intermediate}'s expansion and activation, this
+     * projection, dropout, residual and LayerNorm; (B, T, H) -> (B, T, H). The same as
+     * {@code forward(intermediate.forward(x), x)}, with the two products fused where
+     * {@link BertIntermediate#forwardThrough} can.
+     */
+    public NDArray forwardFeedForward(BertIntermediate intermediate, NDArray x) {
+        return exit(intermediate.forwardThrough(x, linear("dense")), x);
+    }
+
+    private NDArray exit(NDArray projected, NDArray residual) {
+        NDArray y = ((Dropout) child("dropout")).forward(projected);
         return ((LayerNorm) child("LayerNorm")).forward(y.add(residual));
     }
 }

@@ -23,8 +23,8 @@ public final class DebertaV2Layer extends Module {
         // the layer's temporaries are released when it returns, not at the end of the step
         return LayerScope.run(() -> {
             NDArray a = ((DebertaV2Attention) child("attention")).forward(x, mask, relEmbeddings, relativeIndex);
-            NDArray i = ((BertIntermediate) child("intermediate")).forward(a);
-            return ((BertOutput) child("output")).forward(i, a);
+            BertIntermediate feedForward = (BertIntermediate) child("intermediate");
+            return ((BertOutput) child("output")).forwardFeedForward(feedForward, a);   // (B, T, H)
         });
     }
 }
