@@ -1,6 +1,9 @@
 package org.peft4j.cli
 
 import org.peft4j.config.ConfigException
+import org.peft4j.dist.LocalLauncher
+import org.peft4j.dist.ProcessGroup
+import org.peft4j.dist.World
 import org.peft4j.dsl.Recipe
 import org.peft4j.dsl.RecipeException
 import org.peft4j.run.FineTune
@@ -35,6 +38,8 @@ import java.util.concurrent.Callable
                 '  peft4j run runs/try1                 # rerun: same recipe copy, same overrides, new directory',
                 '  peft4j run recipes/quickstart.groovy --out runs/try1 --resume   # continue from its last checkpoint',
                 '  peft4j run recipes/quickstart.groovy --preflight   # one step, save, reload, merge: check before a long run',
+                '  peft4j run recipes/quickstart.groovy --nproc 2     # 2 data-parallel workers on this machine (docs/distributed.md)',
+                '  torchrun-style launchers (PyTorchJob, srun) start `peft4j run RECIPE` with RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT',
                 '', 'Exit codes: 0 done, 1 the run failed, 2 a usage or recipe mistake.'])
 class RunCommand implements Callable<Integer> {
 
@@ -56,17 +61,84 @@ class RunCommand implements Callable<Integer> {
             'base model and merge it there; print the largest output difference of each, then exit (writes no run directory)'])
     boolean preflight
 
+    @Option(names = '--nproc', paramLabel = 'N', description = ['train with N data-parallel workers on this machine, each',
+            'with its share of every batch and of the cores; rank 0 writes the run directory'])
+    Integer nproc
+
     @Spec
     CommandSpec spec
 
     @Override
     Integer call() {
+        World world = World.fromEnvironment(System.getenv())
+        if (nproc != null) {
+            return launch(world)
+        }
         RunRecord previous = common.rerunOf()
         Recipe recipe = common.load()
         RunConfig config = recipe.config()
         if (preflight) {
+            if (world.distributed()) {
+                throw new UserError("--preflight checks one process; run it without WORLD_SIZE (this is rank "
+                        + world.rank() + " of " + world.worldSize() + ")")
+            }
             return preflight(recipe)
         }
+        if (world.distributed()) {
+            ProcessGroup group = ProcessGroup.open(world)
+            try {
+                return world.main() ? train(recipe, config, previous, group) : work(recipe, config, previous, group)
+            } finally {
+                group.close()
+            }
+        }
+        train(recipe, config, previous, ProcessGroup.single())
+    }
+
+    /** --nproc N: this command again in N workers (this process only supervises them). */
+    private int launch(World world) {
+        if (nproc < 1) {
+            throw new UserError("--nproc is ${nproc}; it must be at least 1")
+        }
+        if (world.distributed()) {
+            throw new UserError("--nproc starts workers on this machine, but this process is already rank ${world.rank()}"
+                    + " of WORLD_SIZE ${world.worldSize()} (from the environment): drop --nproc, or unset WORLD_SIZE")
+        }
+        if (preflight) {
+            throw new UserError('--preflight checks one process; drop --nproc')
+        }
+        // the whole command line as given (picocli keeps it, the subcommand's name and options before it included)
+        List<String> args = withoutNproc(spec.commandLine().parseResult.originalArgs())
+        new LocalLauncher(nproc, Main.name, args, spec.commandLine().err).run()
+    }
+
+    /** The arguments of this command without {@code --nproc N} (or {@code --nproc=N}). */
+    static List<String> withoutNproc(List<String> args) {
+        List<String> out = []
+        for (int i = 0; i < args.size(); i++) {
+            if (args[i] == '--nproc') {
+                i++
+            } else if (!args[i].startsWith('--nproc=')) {
+                out << args[i]
+            }
+        }
+        out
+    }
+
+    /** A worker other than rank 0: trains its share in step with the others, quietly, and writes nothing. */
+    private int work(Recipe recipe, RunConfig config, RunRecord previous, ProcessGroup group) {
+        Path dir = runDirectory(recipe, previous).toAbsolutePath().normalize()
+        Path recipeFile = previous == null ? common.recipe.toAbsolutePath() : previous.recipeCopy()
+        try {
+            FineTune.run(config, options(dir, recipeFile, group), TrainingListener.NONE)
+        } catch (ConfigException e) {
+            throw recipe.locate(e)
+        }
+        0
+    }
+
+    /** Trains, writes the run directory and prints the result: one process, or rank 0 of a group. */
+    private int train(Recipe recipe, RunConfig config, RunRecord previous, ProcessGroup group) {
         Path dir = runDirectory(recipe, previous).toAbsolutePath().normalize()
         RunRecord.write(dir, recipe, common.allowCode, previous?.runDir?.toAbsolutePath())
         PrintWriter w = spec.commandLine().out
@@ -77,7 +149,7 @@ class RunCommand implements Callable<Integer> {
             TrainingListener console = common.quiet ? TrainingListener.NONE : new ProgressListener(w, Terminal.interactive() && !common.verbose, common.verbose)
             TrainingListener listener = TrainingListener.all(console, new ProgressListener(log, false, true))
             try {
-                summary = FineTune.run(config, options(dir, recipeFile), listener)
+                summary = FineTune.run(config, options(dir, recipeFile, group), listener)
             } catch (ConfigException e) {
                 RecipeException placed = recipe.locate(e)
                 log.println("failed: ${placed.message}")
@@ -118,13 +190,14 @@ class RunCommand implements Callable<Integer> {
     }
 
     /** How FineTune writes this run: into {@code dir}, keeping a copy of {@code recipeFile}. */
-    RunOptions options(Path dir, Path recipeFile) {
-        new RunOptions(dir, recipeFile, !noEvalBefore, resume)
+    RunOptions options(Path dir, Path recipeFile, ProcessGroup group = ProcessGroup.single()) {
+        new RunOptions(dir, recipeFile, !noEvalBefore, resume, group)
     }
 
     /** --out, else the recipe's output { dir }, else runs/<name>-<time>; a rerun goes next to the run it repeats. */
     Path runDirectory(Recipe recipe, RunRecord previous) {
-        String stamp = LocalDateTime.now().format(DateTimeFormatter.ofPattern('yyyyMMdd-HHmmss'))
+        // workers started together (--nproc) share the launcher's time, so that they name the same directory
+        String stamp = System.getenv(LocalLauncher.STAMP) ?: LocalDateTime.now().format(DateTimeFormatter.ofPattern('yyyyMMdd-HHmmss'))
         if (out != null) {
             return out
         }

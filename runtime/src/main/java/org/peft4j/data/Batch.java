@@ -15,6 +15,11 @@ import ai.djl.ndarray.NDArray;
 public record Batch(NDArray inputIds, NDArray attentionMask, NDArray tokenTypeIds, NDArray labels, long tokens)
         implements AutoCloseable, org.peft4j.train.TrainBatch {
 
+    @Override
+    public int examples() {
+        return size();
+    }
+
     public int size() {
         return Math.toIntExact(labels.getShape().get(0));
     }

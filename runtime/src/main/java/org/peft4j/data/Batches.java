@@ -24,14 +24,25 @@ public final class Batches {
     private final ClassificationDataset data;
     private final int batchSize;
     private final int[] order;
+    private final Shard shard;
 
     private Batches(ClassificationDataset data, int batchSize, int[] order) {
+        this(data, batchSize, order, Shard.WHOLE);
+    }
+
+    private Batches(ClassificationDataset data, int batchSize, int[] order, Shard shard) {
         if (batchSize < 1) {
             throw new IllegalArgumentException("batchSize = " + batchSize + " must be >= 1");
         }
         this.data = data;
         this.batchSize = batchSize;
         this.order = order;
+        this.shard = shard;
+    }
+
+    /** The same epoch, each batch cut to {@code shard}'s rows (a worker's share of the global batch). */
+    public Batches sharded(Shard shard) {
+        return new Batches(data, batchSize, order, shard);
     }
 
     /** Epoch {@code epoch} of training: the same (seed, epoch) always gives the same order. */
@@ -92,17 +103,17 @@ public final class Batches {
     }
 
     /**
-     * Builds batch {@code b} in {@code manager}: four arrays, each made by one bulk create from a
+     * Builds batch {@code b} (this shard's rows of it) in {@code manager}: four arrays, each made by one bulk create from a
      * Java buffer. Call it inside the step's scope so the arrays are freed with the step.
      */
     public Batch get(int b, NDManager manager) {
         checkIndex(b);
-        int from = b * batchSize;
-        int rows = Math.min(order.length, from + batchSize) - from;
+        int[] examples = shard.slice(indices(b));
+        int rows = examples.length;
         int width = 0;
         long tokens = 0;
         for (int r = 0; r < rows; r++) {
-            int len = data.length(order[from + r]);
+            int len = data.length(examples[r]);
             width = Math.max(width, len);
             tokens += len;
         }
@@ -112,7 +123,7 @@ public final class Batches {
         long[] labels = new long[rows];
         Arrays.fill(ids, data.padId());
         for (int r = 0; r < rows; r++) {
-            int example = order[from + r];
+            int example = examples[r];
             data.copyInto(example, ids, types, r * width);
             Arrays.fill(mask, r * width, r * width + data.length(example), 1L);
             labels[r] = data.label(example);

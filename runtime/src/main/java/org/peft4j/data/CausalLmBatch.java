@@ -15,6 +15,11 @@ import ai.djl.ndarray.NDArray;
 public record CausalLmBatch(NDArray inputIds, NDArray attentionMask, NDArray labels, long tokens, long learnedTokens)
         implements AutoCloseable, org.peft4j.train.TrainBatch {
 
+    @Override
+    public int examples() {
+        return size();
+    }
+
     public int size() {
         return Math.toIntExact(inputIds.getShape().get(0));
     }

@@ -12,14 +12,25 @@ public final class CausalLmBatches {
     private final CausalLmDataset data;
     private final int batchSize;
     private final int[] order;
+    private final Shard shard;
 
     private CausalLmBatches(CausalLmDataset data, int batchSize, int[] order) {
+        this(data, batchSize, order, Shard.WHOLE);
+    }
+
+    private CausalLmBatches(CausalLmDataset data, int batchSize, int[] order, Shard shard) {
         if (batchSize < 1) {
             throw new IllegalArgumentException("batchSize = " + batchSize + " must be >= 1");
         }
         this.data = data;
         this.batchSize = batchSize;
         this.order = order;
+        this.shard = shard;
+    }
+
+    /** The same epoch, each batch cut to {@code shard}'s rows (a worker's share of the global batch). */
+    public CausalLmBatches sharded(Shard shard) {
+        return new CausalLmBatches(data, batchSize, order, shard);
     }
 
     /** A Fisher–Yates shuffle seeded by (seed, epoch) alone, as classification's, so a resumed epoch repeats it. */
@@ -51,10 +62,10 @@ public final class CausalLmBatches {
         return count(order.length, batchSize);
     }
 
-    /** Batch {@code b}, right-padded, its arrays made in {@code manager}. */
+    /** Batch {@code b} (this shard's rows of it), right-padded, its arrays made in {@code manager}. */
     public CausalLmBatch get(int b, NDManager manager) {
         int from = b * batchSize;
-        int[] rows = java.util.Arrays.copyOfRange(order, from, Math.min(order.length, from + batchSize));
+        int[] rows = shard.slice(java.util.Arrays.copyOfRange(order, from, Math.min(order.length, from + batchSize)));
         return data.batch(rows, manager, PaddingSide.RIGHT);
     }
 

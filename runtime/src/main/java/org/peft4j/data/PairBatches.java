@@ -36,14 +36,28 @@ public final class PairBatches {
     private final PairDataset data;
     private final int batchSize;
     private final int[] order;
+    private final Shard shard;
 
     private PairBatches(PairDataset data, int batchSize, int[] order) {
+        this(data, batchSize, order, Shard.WHOLE);
+    }
+
+    private PairBatches(PairDataset data, int batchSize, int[] order, Shard shard) {
         if (batchSize < 1) {
             throw new IllegalArgumentException("batchSize = " + batchSize + " must be >= 1");
         }
         this.data = data;
         this.batchSize = batchSize;
         this.order = order;
+        this.shard = shard;
+    }
+
+    /**
+     * The same epoch, each batch cut to {@code shard}'s rows (a worker's share of the global batch); in-batch
+     * negatives are then those of the share.
+     */
+    public PairBatches sharded(Shard shard) {
+        return new PairBatches(data, batchSize, order, shard);
     }
 
     public static PairBatches shuffled(PairDataset data, int batchSize, long seed, int epoch) {
@@ -77,12 +91,12 @@ public final class PairBatches {
         return Arrays.copyOfRange(order, b * batchSize, Math.min(order.length, (b + 1) * batchSize));
     }
 
-    /** Builds batch {@code b} in {@code manager}, packed as described above; call it inside the step's scope. */
+    /** Builds batch {@code b} (this shard's rows of it) in {@code manager}, packed as described above; call it inside the step's scope. */
     public Batch get(int b, NDManager manager) {
         if (b < 0 || b >= size()) {
             throw new IndexOutOfBoundsException("batch " + b + " of an epoch with " + size() + " batches");
         }
-        int[] rows = indices(b);
+        int[] rows = shard.slice(indices(b));
         int k = data.columnCount();
         int n = rows.length;
         int width = 0;

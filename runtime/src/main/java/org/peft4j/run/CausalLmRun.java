@@ -12,6 +12,7 @@ import org.peft4j.data.CausalLmTokenizer;
 import org.peft4j.data.ChatMessage;
 import org.peft4j.data.ChatTemplate;
 import org.peft4j.data.DataConfig;
+import org.peft4j.data.Shard;
 import org.peft4j.data.TextFormat;
 import org.peft4j.generate.GenerationConfig;
 import org.peft4j.generate.Generator;
@@ -204,14 +205,25 @@ final class CausalLmRun implements TaskRun<CausalLmBatch> {
     /** Mean −log p over the batch's learned next tokens (HF's causal-LM loss). */
     @Override
     public TrainingObjective<CausalLmBatch> objective() {
-        return b -> CausalLmLoss.loss(lm.forward(b.inputIds(), b.attentionMask(), null, null), b.labels());
+        return new TrainingObjective<>() {
+            @Override
+            public NDArray loss(CausalLmBatch b) {
+                return CausalLmLoss.loss(lm.forward(b.inputIds(), b.attentionMask(), null, null), b.labels());
+            }
+
+            /** The positions the loss scores: a learned label with a token before it. */
+            @Override
+            public double weight(CausalLmBatch b) {
+                return b.examples() == 0 ? 0 : b.labels().get(":, 1:").neq(CausalLmLoss.IGNORE).sum().getLong();
+            }
+        };
     }
 
     @Override
-    public TrainingData<CausalLmBatch> trainingData(int batchSize, long seed) {
+    public TrainingData<CausalLmBatch> trainingData(int batchSize, long seed, Shard shard) {
         CausalLmDataset train = splits.get("train");
-        return TrainingData.of(CausalLmBatches.count(train.size(), batchSize),
-                (epoch, skip, m) -> CausalLmBatches.shuffled(train, batchSize, seed, epoch).iterator(m, skip));
+        return TrainingData.of(CausalLmBatches.count(train.size(), batchSize), (epoch, skip, m) ->
+                CausalLmBatches.shuffled(train, batchSize, seed, epoch).sharded(shard).iterator(m, skip));
     }
 
     @Override

@@ -8,6 +8,7 @@ import org.peft4j.data.ClassificationDataset;
 import org.peft4j.data.DataConfig;
 import org.peft4j.data.LabeledText;
 import org.peft4j.data.OnBadLine;
+import org.peft4j.data.Shard;
 import org.peft4j.data.Tokenizer;
 import org.peft4j.models.EmbeddedModels;
 import org.peft4j.models.ModelSpec;
@@ -182,9 +183,9 @@ final class ClassificationRun implements TaskRun<Batch> {
     }
 
     @Override
-    public TrainingData<Batch> trainingData(int batchSize, long seed) {
+    public TrainingData<Batch> trainingData(int batchSize, long seed, Shard shard) {
         return TrainingData.of(train.batchesPerEpoch(batchSize),
-                (epoch, skip, m) -> Batches.shuffled(train, batchSize, seed, epoch).iterator(m, skip));
+                (epoch, skip, m) -> Batches.shuffled(train, batchSize, seed, epoch).sharded(shard).iterator(m, skip));
     }
 
     @Override

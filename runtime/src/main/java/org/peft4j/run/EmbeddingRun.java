@@ -8,6 +8,7 @@ import org.peft4j.data.PairBatches;
 import org.peft4j.data.PairDataset;
 import org.peft4j.data.PairJsonl;
 import org.peft4j.data.RetrievalSet;
+import org.peft4j.data.Shard;
 import org.peft4j.data.Tokenizer;
 import org.peft4j.embedding.EmbeddingObjective;
 import org.peft4j.embedding.NonFiniteGradientSkip;
@@ -116,9 +117,9 @@ final class EmbeddingRun implements TaskRun<Batch> {
     }
 
     @Override
-    public TrainingData<Batch> trainingData(int batchSize, long seed) {
+    public TrainingData<Batch> trainingData(int batchSize, long seed, Shard shard) {
         return TrainingData.of(train.batchesPerEpoch(batchSize),
-                (epoch, skip, m) -> PairBatches.shuffled(train, batchSize, seed, epoch).iterator(m, skip));
+                (epoch, skip, m) -> PairBatches.shuffled(train, batchSize, seed, epoch).sharded(shard).iterator(m, skip));
     }
 
     @Override

@@ -68,6 +68,14 @@ public final class RunDirectory implements TrainingListener, AutoCloseable {
         return new RunDirectory(dir, hasCheckpoints);
     }
 
+    /**
+     * Whether {@link #open} would resume {@code dir}, read without writing anything: how workers other than
+     * rank 0, which never write the run directory, know to restore its newest checkpoint.
+     */
+    public static boolean resumes(Path dir) throws IOException {
+        return !Files.exists(dir.resolve("summary.json")) && hasCheckpoints(dir.resolve("checkpoints"));
+    }
+
     private static boolean hasCheckpoints(Path d) throws IOException {
         if (!Files.isDirectory(d)) {
             return false;
@@ -171,6 +179,10 @@ public final class RunDirectory implements TrainingListener, AutoCloseable {
         n.put("tokens", s.tokens());
         n.put("tokens_per_second", s.tokensPerSecond());
         n.put("step_seconds", s.seconds());
+        if (s.commSeconds() > 0) {
+            // time in the workers' collectives (waiting for the slowest worker included)
+            n.put("comm_seconds", s.commSeconds());
+        }
         line(n);
     }
 

@@ -1,5 +1,7 @@
 package org.peft4j.run;
 
+import org.peft4j.dist.ProcessGroup;
+
 import java.nio.file.Path;
 
 /**
@@ -10,8 +12,19 @@ import java.nio.file.Path;
  * @param evalBefore   evaluate the untrained model first, so the summary shows before and after
  * @param resume       continue the run in {@code outDir} from its newest valid checkpoint; a run
  *                     directory with checkpoints and no {@code summary.json} is resumed even without it
+ * @param group        the workers this process trains with (data-parallel), {@link ProcessGroup#single()} alone;
+ *                     only rank 0 writes {@code outDir}, and the others read its checkpoints when resuming
  */
-public record RunOptions(Path outDir, Path recipeFile, boolean evalBefore, boolean resume) {
+public record RunOptions(Path outDir, Path recipeFile, boolean evalBefore, boolean resume, ProcessGroup group) {
+
+    public RunOptions {
+        group = group == null ? ProcessGroup.single() : group;
+    }
+
+    /** A run of one process. */
+    public RunOptions(Path outDir, Path recipeFile, boolean evalBefore, boolean resume) {
+        this(outDir, recipeFile, evalBefore, resume, ProcessGroup.single());
+    }
 
     /** A new run (or the automatic resume of an unfinished one in {@code outDir}). */
     public RunOptions(Path outDir, Path recipeFile, boolean evalBefore) {

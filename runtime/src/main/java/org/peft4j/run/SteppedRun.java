@@ -1,6 +1,13 @@
 package org.peft4j.run;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import org.peft4j.config.ConfigException;
+import org.peft4j.data.Shard;
+import org.peft4j.dist.DistributedException;
+import org.peft4j.dist.ProcessGroup;
+import org.peft4j.dist.World;
+import org.peft4j.embedding.LossKind;
+import org.peft4j.models.TaskType;
 import org.peft4j.nn.Module;
 import org.peft4j.peft.AdapterModel;
 import org.peft4j.peft.adalora.AdaLoraHook;
@@ -33,12 +40,19 @@ import java.util.function.BooleanSupplier;
  * learning rate and dropout masks, so any split of the planned steps gives the numbers of one uninterrupted
  * run. {@link #finish} evaluates, saves and writes the run directory as {@link FineTune#run} does (which is
  * this class trained to the end in one call).
+ *
+ * <p>As one worker of a data-parallel job ({@link RunOptions#group()}), every worker opens the run alike and
+ * trains its share of each batch; only rank 0 writes the run directory and reports, and {@link #finish} does
+ * nothing on the other workers.
  */
 public final class SteppedRun implements AutoCloseable {
 
     private final long start = System.nanoTime();
     private final RunConfig config;
+    /** The run directory; null on workers other than rank 0, which never write it. */
     private final RunDirectory dir;
+    private final Path outDir;
+    private final ProcessGroup group;
     private final RunSession session;
     private final TrainingListener listener;
     private final TrainingListener both;
@@ -61,13 +75,24 @@ public final class SteppedRun implements AutoCloseable {
         config = config.validated();
         this.config = config;
         this.listener = listener;
-        RunDirectory d = RunDirectory.open(options.outDir(), options.resume());
+        this.group = options.group();
+        this.outDir = options.outDir();
+        World world = group.world();
+        checkWorkers(config, world);
+        boolean main = world.main();
+        RunDirectory d = main ? RunDirectory.open(options.outDir(), options.resume()) : null;
+        boolean resuming = main ? d.resuming() : RunDirectory.resumes(options.outDir());
         RunSession s = null;
         Optimizer o = null;
         try {
             s = RunSession.open(config, listener);
             this.plan = s.plan();
-            if (!d.resuming()) {
+            long examples = plan.splits().get("train").getOrDefault("examples", Long.MAX_VALUE);
+            if (examples < world.worldSize()) {
+                throw new ConfigException(List.of("data.train has " + examples + " examples, fewer than the "
+                        + world.worldSize() + " workers: each needs at least one; run fewer workers"));
+            }
+            if (main && !resuming) {
                 d.copyRecipe(options.recipeFile());
                 d.writeJson("config.json", RunManifest.resolvedConfig(config, s.adalora == null ? null
                         : s.adalora.config(), s.modelDir, plan));
@@ -78,35 +103,45 @@ public final class SteppedRun implements AutoCloseable {
                     SteppedRun.this.rates.add(step.lr());
                 }
             };
-            this.both = TrainingListener.all(listener, d, rates);
+            this.both = main ? TrainingListener.all(listener, d, rates) : TrainingListener.all(listener, rates);
+            if (main && world.distributed() && config.model().task() == TaskType.EMBEDDING
+                    && config.embedding().loss() != LossKind.COSINE) {
+                listener.onPhase("warning: " + config.embedding().loss().name().toLowerCase() + " takes its in-batch"
+                        + " negatives from each worker's share of the batch (" + config.train().batchSize() + " / "
+                        + world.worldSize() + " rows), not from the whole batch as one process does");
+            }
             this.adalora = s.adalora == null ? null : s.adalora.hook(plan.totalSteps());
             // AdaLoRA's hook keeps state that checkpoints hold; other adapters' hooks come from the contract
             this.hook = adalora != null ? new AdaLoraStepHook(adalora)
                     : s.adapter == null ? null : s.adapter.stepHook(plan.totalSteps());
             o = Optimizer.create(config.optimizer(), s.trainable());
-            this.checkpoints = new Checkpoints(d.checkpointsDir(), config.train().keepCheckpoints(),
-                    s.trainableByName(), o, identity(config, plan));
+            this.checkpoints = new Checkpoints(options.outDir().resolve("checkpoints"), config.train().keepCheckpoints(),
+                    s.trainableByName(), o, identity(config, plan, world));
             TrainState from = TrainState.start();
             Map<String, Map<String, Double>> evals = new LinkedHashMap<>();
             List<String> generated = null;
-            if (d.resuming()) {
+            if (resuming) {
                 Checkpoints.Loaded ckpt = checkpoints.newestValid(listener::onPhase);
                 if (ckpt == null) {
-                    throw new CheckpointException("nothing to resume in " + d.checkpointsDir());
+                    throw new CheckpointException("nothing to resume in " + checkpoints.dir());
                 }
                 listener.onPhase("resuming from " + ckpt.dir() + " (step " + ckpt.state().step() + " of "
-                        + plan.totalSteps() + ")");
+                        + plan.totalSteps() + (ckpt.worldSize() == world.worldSize() ? ")"
+                        : "; written by " + ckpt.worldSize() + " worker(s), continued by " + world.worldSize() + ")"));
                 checkpoints.restore(ckpt, s.manager);
                 if (hook != null) {
                     checkpoints.restoreHook(ckpt, hook, s.manager);
                 }
-                d.truncateMetricsAfter(ckpt.state().step());
                 from = ckpt.state();
-                evals = d.evals("before");
-            } else if (options.evalBefore()) {
+                if (main) {
+                    d.truncateMetricsAfter(ckpt.state().step());
+                    evals = d.evals("before");
+                }
+            } else if (options.evalBefore() && main) {
                 evals = s.evaluateAll("before", both);
                 generated = generate(s, "before");
             }
+            agreeOnStart(world, from, options.outDir());
             this.state = from;
             this.resumedFrom = from.step();
             this.before = evals;
@@ -122,7 +157,9 @@ public final class SteppedRun implements AutoCloseable {
             if (s != null) {
                 s.close();
             }
-            d.close();
+            if (d != null) {
+                d.close();
+            }
             throw e;
         }
     }
@@ -169,9 +206,10 @@ public final class SteppedRun implements AutoCloseable {
         TrainConfig tc = config.train();
         // the task's own step work where no adapter brings any (an embedding run has no AdaLoRA)
         Trainer<B> trainer = new Trainer<>(session.model, task.objective(), optimizer, tc, both, session.manager,
-                checkpoints).withHook(hook != null ? hook : task.stepHook(session.trainable(), both));
-        return trainer.fit(task.trainingData(tc.batchSize(), tc.seed()), schedule, this::validMetrics, state, until,
-                interrupted);
+                checkpoints).withHook(hook != null ? hook : task.stepHook(session.trainable(), both)).withGroup(group);
+        World world = group.world();
+        return trainer.fit(task.trainingData(tc.batchSize(), tc.seed(), new Shard(world.rank(), world.worldSize())),
+                schedule, this::validMetrics, state, until, interrupted);
     }
 
     /** True once every planned step is done, or early stopping ended the training. */
@@ -182,10 +220,11 @@ public final class SteppedRun implements AutoCloseable {
     /**
      * Evaluates, saves the adapter (or the whole model) and writes summary.json, metrics.csv, the plots and
      * report.html; the best checkpoint's weights are restored first when the recipe tracks a best metric.
-     * Training ends here, whether or not every planned step was done.
+     * Training ends here, whether or not every planned step was done. On workers other than rank 0 it does
+     * nothing and returns null: rank 0 holds the same weights and writes the results.
      */
     public Summary finish() {
-        if (summary != null) {
+        if (summary != null || dir == null) {
             return summary;
         }
         try {
@@ -216,6 +255,7 @@ public final class SteppedRun implements AutoCloseable {
                     last.stoppedEarly(), last.bestStep(), last.bestValue(), state);
             ObjectNode json = (ObjectNode) RunManifest.summaryJson(s, plan, config, whole, resumedFrom);
             session.task.summary().forEach((k, v) -> json.set(k, RunManifest.JSON.valueToTree(v)));
+            json.put("world_size", group.world().worldSize());
             if (!samples.isEmpty()) {
                 json.set("generations", RunManifest.JSON.valueToTree(samples));
             }
@@ -251,6 +291,9 @@ public final class SteppedRun implements AutoCloseable {
 
     /** Writes loss.png, lr.png and eval.png of the steps so far into the run directory; returns their paths. */
     public List<Path> plot() {
+        if (dir == null) {
+            return List.of();
+        }
         try {
             List<Path> out = new ArrayList<>();
             for (String name : Plots.write(dir.metricRows(), state.step(), dir.path())) {
@@ -313,12 +356,12 @@ public final class SteppedRun implements AutoCloseable {
 
     /** The run directory. */
     public Path path() {
-        return dir.path();
+        return dir == null ? outDir : dir.path();
     }
 
-    /** Where the adapter is (or will be) saved. */
+    /** Where the adapter is (or will be) saved (by rank 0). */
     public Path adapterDir() {
-        return dir.adapterDir();
+        return dir == null ? outDir.resolve("adapter") : dir.adapterDir();
     }
 
     /** The model directory the run loaded. */
@@ -378,8 +421,33 @@ public final class SteppedRun implements AutoCloseable {
         return out;
     }
 
+    /** Every worker needs at least one example of each (global) batch. */
+    private static void checkWorkers(RunConfig config, World world) {
+        if (config.train().batchSize() < world.worldSize()) {
+            throw new ConfigException(List.of("train.batchSize = " + config.train().batchSize() + " is the batch of"
+                    + " all workers together, shared by " + world.worldSize() + " workers: each needs at least one"
+                    + " example; make it at least " + world.worldSize() + " (or run fewer workers)"));
+        }
+    }
+
+    /**
+     * The workers must start from the same step, or their collectives would pair different batches: true
+     * unless one of them could not see the run directory's checkpoints.
+     */
+    private void agreeOnStart(World world, TrainState from, Path out) {
+        if (!world.distributed()) {
+            return;
+        }
+        double sum = group.allReduceSum(from.step())[0];
+        if (sum != (double) from.step() * world.worldSize()) {
+            throw new DistributedException("rank " + world.rank() + " starts at step " + from.step() + " of " + out
+                    + " but the " + world.worldSize() + " workers do not agree (their steps sum to " + (long) sum
+                    + "); every worker must see the run directory's checkpoints: put --out on storage they share");
+        }
+    }
+
     /** What a resumed run must share with the checkpoint it continues, or it would not continue it. */
-    private static Map<String, Object> identity(RunConfig config, Plan plan) {
+    private static Map<String, Object> identity(RunConfig config, Plan plan, World world) {
         Map<String, Object> id = new LinkedHashMap<>();
         id.put("seed", config.train().seed());
         id.put("batch_size", config.train().batchSize());
@@ -387,6 +455,7 @@ public final class SteppedRun implements AutoCloseable {
         id.put("total_steps", plan.totalSteps());
         id.put("train_examples", plan.splits().get("train").get("examples"));
         id.put("trainable_params", plan.trainableParams());
+        id.put(Checkpoints.WORLD_SIZE, world.worldSize());
         return id;
     }
 
@@ -398,7 +467,9 @@ public final class SteppedRun implements AutoCloseable {
             session.close();
         } finally {
             try {
-                dir.close();
+                if (dir != null) {
+                    dir.close();
+                }
             } catch (IOException e) {
                 listener.onPhase("warning: closing " + dir.path() + ": " + e.getMessage());
             }

@@ -1,5 +1,6 @@
 package org.peft4j.run;
 
+import org.peft4j.data.Shard;
 import org.peft4j.nn.Module;
 import org.peft4j.nn.Parameter;
 import org.peft4j.train.StepHook;
@@ -45,7 +46,15 @@ interface TaskRun<B extends TrainBatch> extends AutoCloseable {
     TrainingObjective<B> objective();
 
     /** Shuffled training batches of {@code batchSize}, reproducible from {@code seed}. */
-    TrainingData<B> trainingData(int batchSize, long seed);
+    default TrainingData<B> trainingData(int batchSize, long seed) {
+        return trainingData(batchSize, seed, Shard.WHOLE);
+    }
+
+    /**
+     * The same batches as {@link #trainingData(int, long)}, each cut to {@code shard}'s rows: a worker's share
+     * of every global batch of {@code batchSize}.
+     */
+    TrainingData<B> trainingData(int batchSize, long seed, Shard shard);
 
     /** Per split ("train", "valid", "test"): examples, tokens and the task's own counts. */
     Map<String, Map<String, Long>> splitStats();

@@ -55,7 +55,18 @@ public final class Checkpoints {
 
     /** A checkpoint that passed its hash check. */
     public record Loaded(Path dir, TrainState state, int optimizerSteps, JsonNode json) {
+
+        /** The number of workers that wrote it (1 for checkpoints without the entry). */
+        public int worldSize() {
+            return json.path("identity").path(WORLD_SIZE).asInt(1);
+        }
     }
+
+    /**
+     * The identity entry of the number of data-parallel workers that wrote a checkpoint; a run of another
+     * size may resume it (the global batches are the same), so it is recorded and not checked.
+     */
+    public static final String WORLD_SIZE = "world_size";
 
     private final Path dir;
     private final int keep;
@@ -270,6 +281,11 @@ public final class Checkpoints {
         JsonNode savedIdentity = n.path("identity");
         for (Map.Entry<String, Object> e : identity.entrySet()) {
             String saved = savedIdentity.path(e.getKey()).asText();
+            if (WORLD_SIZE.equals(e.getKey())) {
+                // recorded, not required: every worker holds the same weights and moments, and the data order and
+                // the global batch do not depend on how many workers share it
+                continue;
+            }
             if (!saved.equals(String.valueOf(e.getValue()))) {
                 throw new CheckpointException("checkpoint " + ckpt.getFileName() + " was made with " + e.getKey()
                         + " = " + saved + " but this run has " + e.getValue() + "; resume with the recipe that made it,"

@@ -11,7 +11,14 @@ package org.peft4j.train;
  * @param tokens          non-padding tokens processed in the step
  * @param tokensPerSecond non-padding tokens per second since training began
  * @param seconds         wall seconds the step took
+ * @param commSeconds     of those, the seconds spent in the workers' collectives (0 for a single process)
  */
 public record StepInfo(int step, int totalSteps, int epoch, double loss, double lr, long tokens,
-                       double tokensPerSecond, double seconds) {
+                       double tokensPerSecond, double seconds, double commSeconds) {
+
+    /** A step of a single process, which has no collectives. */
+    public StepInfo(int step, int totalSteps, int epoch, double loss, double lr, long tokens, double tokensPerSecond,
+                    double seconds) {
+        this(step, totalSteps, epoch, loss, lr, tokens, tokensPerSecond, seconds, 0);
+    }
 }

@@ -4,6 +4,7 @@ import org.peft4j.tensor.Scalars;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
+import org.peft4j.dist.ProcessGroup;
 import org.peft4j.nn.Module;
 import org.peft4j.nn.Parameter;
 import org.peft4j.tensor.ActivationCheckpoints;
@@ -22,6 +23,13 @@ import java.util.function.BooleanSupplier;
  * The training loop: per optimizer step, {@code gradAccum} forward/backward passes whose gradients
  * add up, then clipping, one optimizer update at the scheduled learning rate, and zeroed gradients;
  * between steps, evaluation, best-metric tracking, early stopping and checkpoints.
+ *
+ * <p>Data-parallel over a {@link ProcessGroup} of N workers, each worker's batches hold its share of every
+ * global batch. Each micro-batch's loss is the global mean (the workers sum their loss weights, examples or
+ * scored tokens, first and scale their local means by localWeight · N / globalWeight); after the
+ * micro-batches of a step the gradients are averaged across workers, so the step hook, clipping and the
+ * update see the gradient of the global batch, and every worker takes the same update. Only rank 0 writes
+ * checkpoints; every worker evaluates, so early stopping agrees.
  *
  * @param <B> the task's batch; the loop only needs its token count
  */
@@ -45,7 +53,11 @@ public final class Trainer<B extends TrainBatch> {
         Map<String, Double> evaluate(int step);
     }
 
+    /** Mixes the rank into the dropout seed: workers draw their own masks, rank 0 those of a single process. */
+    private static final long RANK_SEED_STRIDE = 0x5DEECE66DL;
+
     private StepHook hook = new StepHook() { };
+    private ProcessGroup group = ProcessGroup.single();
     private final Module model;
     private final TrainingObjective<B> objective;
     private final Optimizer optimizer;
@@ -81,6 +93,15 @@ public final class Trainer<B extends TrainBatch> {
         return this;
     }
 
+    /**
+     * Trains as one worker of {@code group}: its batches must be its share of each global batch, and every
+     * worker must call {@code fit} alike; returns this trainer.
+     */
+    public Trainer<B> withGroup(ProcessGroup group) {
+        this.group = group == null ? ProcessGroup.single() : group;
+        return this;
+    }
+
     /** Trains from the beginning. */
     public Result fit(TrainingData<B> data, LrSchedule schedule, Evaluation eval) {
         return fit(data, schedule, eval, TrainState.start());
@@ -108,6 +129,9 @@ public final class Trainer<B extends TrainBatch> {
         int end = Math.min(total, until);
         List<Parameter> params = optimizer.parameters();
         List<Double> losses = new ArrayList<>();
+        boolean distributed = group.world().distributed();
+        int rank = group.world().rank();
+        int workers = group.world().worldSize();
         // libtorch's grad mode is per thread and the engine turns it off only on the thread that started it; the
         // optimizer's in-place updates of leaf weights need it off on whichever thread trains
         Backend.get().setGradMode(false);
@@ -129,28 +153,58 @@ public final class Trainer<B extends TrainBatch> {
                     double lossSum = 0;
                     long stepTokens = 0;
                     model.train(true);
-                    // dropout masks depend on (seed, step) only, so a resumed run draws the same ones
-                    Backend.get().seed(TrainState.dropoutSeed(config.seed(), step));
+                    // dropout masks depend on (seed, step, rank) only, so a resumed run draws the same ones
+                    Backend.get().seed(TrainState.dropoutSeed(config.seed(), step) + rank * RANK_SEED_STRIDE);
+                    boolean stopAsked = false;
+                    long commNanos = 0;
                     // one scope per step: activations, gradients views and the batch die here
                     try (StepScope scope = new StepScope()) {
                         for (int k = 0; k < micro && it.hasNext(); k++) {
                             B batch = it.next();
                             next++;
                             stepTokens += batch.tokens();
+                            // this worker's part of the global mean: its local mean times weight / global weight
+                            double share = 1;
+                            if (distributed) {
+                                double weight = objective.weight(batch);
+                                long t0 = System.nanoTime();
+                                double global = group.allReduceSum(weight)[0];
+                                commNanos += System.nanoTime() - t0;
+                                share = global == 0 ? 0 : weight / global;
+                            }
+                            boolean empty = batch.examples() == 0;
                             try (GradientTape gc = Backend.get().newGradientTape();
                                  ActivationCheckpoints tape = config.activationCheckpointing()
                                          ? ActivationCheckpoints.open() : null) {
-                                NDArray loss = objective.loss(batch);
+                                // a worker whose share of a short last batch is empty still adds the hook's term
+                                NDArray loss = empty ? null : objective.loss(batch);
                                 NDArray extra = hook.extraLoss();
-                                NDArray minimized = extra == null ? loss : loss.add(extra);
-                                // the mean over micro-batches, so accumulation matches one large batch
-                                gc.backward(micro == 1 ? minimized : Scalars.div(minimized, micro));
-                                if (tape != null) {
-                                    tape.backward();
+                                // × N: the gradients are averaged over the N workers afterwards
+                                NDArray task = loss == null ? null : distributed ? Scalars.mul(loss, share * workers) : loss;
+                                NDArray minimized = task == null ? extra : extra == null ? task : task.add(extra);
+                                if (minimized != null) {
+                                    // the mean over micro-batches, so accumulation matches one large batch
+                                    gc.backward(micro == 1 ? minimized : Scalars.div(minimized, micro));
+                                    if (tape != null) {
+                                        tape.backward();
+                                    }
                                 }
                                 // the reported loss is the task's alone, comparable with runs without the term
-                                lossSum += loss.getFloat();
+                                if (loss != null) {
+                                    lossSum += distributed ? loss.getFloat() * share : loss.getFloat();
+                                }
                             }
+                        }
+                        if (distributed) {
+                            long t0 = System.nanoTime();
+                            // one exchange per step: the global loss and tokens, and whether any worker was asked to pause
+                            double[] sums = group.allReduceSum(lossSum, stepTokens, interrupted.getAsBoolean() ? 1 : 0);
+                            lossSum = sums[0];
+                            stepTokens = Math.round(sums[1]);
+                            stopAsked = sums[2] > 0;
+                            // before the hook (AdaLoRA's importance) and clipping, which must see the global gradient
+                            group.allReduceMean(gradients(params));
+                            commNanos += System.nanoTime() - t0;
                         }
                         double loss = lossSum / micro;
                         if (!Double.isFinite(loss)) {
@@ -179,7 +233,7 @@ public final class Trainer<B extends TrainBatch> {
                                 tokens, elapsed, state.bestValue(), state.bestStep(), state.evalsSinceBest(),
                                 state.lastEval());
                         listener.onStep(new StepInfo(step + 1, total, epoch, loss, lr, stepTokens, tokens / elapsed,
-                                (System.nanoTime() - stepStart) / 1e9));
+                                (System.nanoTime() - stepStart) / 1e9, commNanos / 1e9));
                     }
                     long pauseStart = System.nanoTime();
                     boolean newBest = false;
@@ -197,8 +251,8 @@ public final class Trainer<B extends TrainBatch> {
                                     + state.bestValue() + " at step " + state.bestStep() + ")");
                         }
                     }
-                    pause = !last && (state.step() == end || interrupted.getAsBoolean());
-                    if (checkpoints != null && (newBest || last || stop || pause
+                    pause = !last && (state.step() == end || (distributed ? stopAsked : interrupted.getAsBoolean()));
+                    if (checkpoints != null && group.world().main() && (newBest || last || stop || pause
                             || config.checkpointEvery() > 0 && state.step() % config.checkpointEvery() == 0)) {
                         try {
                             Path saved;
@@ -221,6 +275,21 @@ public final class Trainer<B extends TrainBatch> {
         }
         return new Result(state.step(), state.trainSeconds(), state.tokens(), losses, stop, state.bestStep(),
                 state.bestValue(), state);
+    }
+
+    /** The accumulated gradients of {@code params}, in their order (views: averaging them averages the gradients). */
+    private static List<NDArray> gradients(List<Parameter> params) {
+        List<NDArray> out = new ArrayList<>(params.size());
+        for (int i = 0; i < params.size(); i++) {
+            NDArray g = Backend.get().gradient(params.get(i).value());
+            if (g == null) {
+                throw new TrainingException("trainable parameter " + i + " (shape " + params.get(i).value().getShape()
+                        + ") has no gradient after the step's backward passes, so the workers' gradients cannot be"
+                        + " averaged");
+            }
+            out.add(g);
+        }
+        return out;
     }
 
     /** The state after an evaluation: last metrics, and the best so far by {@code bestMetric}. */

@@ -11,4 +11,12 @@ import ai.djl.ndarray.NDArray;
 public interface TrainingObjective<B extends TrainBatch> {
 
     NDArray loss(B batch);
+
+    /**
+     * What {@link #loss} is a mean over in {@code batch}: its examples unless the objective says otherwise
+     * (a causal LM's scored tokens). Data-parallel workers weigh their local means by it to get the global one.
+     */
+    default double weight(B batch) {
+        return batch.examples();
+    }
 }
