@@ -52,6 +52,10 @@ class EmbedCommand implements Callable<Integer> {
     @Option(names = '--batch-size', paramLabel = 'N', defaultValue = '64', description = 'texts per forward pass (default: ${DEFAULT-VALUE})')
     int batchSize
 
+    @Option(names = '--nproc', paramLabel = 'N', description = ['run as N workers on this machine, each with a block of the inputs',
+            'and its share of the cores; rank 0 joins their parts into --out (docs/distributed-batch.md)'])
+    Integer nproc
+
     @Option(names = '--stacktrace', description = 'print the stack trace of an error')
     boolean stacktrace
 
@@ -66,6 +70,10 @@ class EmbedCommand implements Callable<Integer> {
         PoolingMode mode = Encoders.pooling(pooling)
         if (batchSize < 1) {
             throw new UserError("--batch-size must be at least 1, got ${batchSize}")
+        }
+        Integer launched = Workers.launch(nproc, spec)
+        if (launched != null) {
+            return launched
         }
         List<TextInputs.Line> all = TextInputs.read(input, field)
         Path modelDir = Models.directory(model)

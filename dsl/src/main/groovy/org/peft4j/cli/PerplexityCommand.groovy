@@ -50,6 +50,10 @@ class PerplexityCommand implements Callable<Integer> {
             description = 'keep the first N tokens of a line; 0: the model\'s position limit (default: ${DEFAULT-VALUE})')
     int maxLength
 
+    @Option(names = '--nproc', paramLabel = 'N', description = ['run as N workers on this machine, each with a block of the inputs',
+            'and its share of the cores; rank 0 joins their parts into --out (docs/distributed-batch.md)'])
+    Integer nproc
+
     @Option(names = '--stacktrace', description = 'print the stack trace of an error')
     boolean stacktrace
 
@@ -63,6 +67,13 @@ class PerplexityCommand implements Callable<Integer> {
     Integer call() {
         if (maxLength < 0 || maxLength == 1) {
             throw new UserError("--max-length must be 0 (the model's limit) or at least 2, got ${maxLength}")
+        }
+        if (nproc != null && nproc > 1 && output == null) {
+            throw new UserError("perplexity --nproc ${nproc} needs --out FILE: the workers' per-line rows are joined in a file, not on the terminal")
+        }
+        Integer launched = Workers.launch(nproc, spec)
+        if (launched != null) {
+            return launched
         }
         List<TextInputs.Line> all = TextInputs.read(input, field)
         ProcessGroup workers = Workers.join(group)

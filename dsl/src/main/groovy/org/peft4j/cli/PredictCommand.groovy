@@ -47,6 +47,10 @@ class PredictCommand implements Callable<Integer> {
             description = 'class names in class-id order (default: the adapter\'s head_config.json, which a run saves, else config.json\'s id2label, else LABEL_k)')
     List<String> labels
 
+    @Option(names = '--nproc', paramLabel = 'N', description = ['run as N workers on this machine, each with a block of the inputs',
+            'and its share of the cores; rank 0 joins their parts into --out (docs/distributed-batch.md)'])
+    Integer nproc
+
     @Option(names = '--stacktrace', description = 'print the stack trace of an error')
     boolean stacktrace
 
@@ -62,6 +66,10 @@ class PredictCommand implements Callable<Integer> {
         Models.inputFile(input, 'input')
         if (batchSize < 1 || maxLength < 0) {
             throw new UserError("--batch-size must be at least 1 and --max-length at least 0; got ${batchSize} and ${maxLength}")
+        }
+        Integer launched = Workers.launch(nproc, spec)
+        if (launched != null) {
+            return launched
         }
         Path modelDir = Models.directory(model)
         if (adapter != null) {

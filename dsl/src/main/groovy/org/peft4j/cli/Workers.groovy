@@ -1,7 +1,9 @@
 package org.peft4j.cli
 
+import org.peft4j.dist.LocalLauncher
 import org.peft4j.dist.ProcessGroup
 import org.peft4j.dist.World
+import picocli.CommandLine.Model.CommandSpec
 
 /**
  * The workers a batch command (predict, embed, perplexity) runs among: torchrun's variables
@@ -23,5 +25,26 @@ final class Workers {
         if (group != null && !group.is(given)) {
             group.close()
         }
+    }
+
+    /**
+     * --nproc N: the command again as N workers on this machine, each with its share of the cores, this process
+     * only supervising them; returns their exit code, or null when {@code nproc} was not given.
+     */
+    static Integer launch(Integer nproc, CommandSpec spec) {
+        if (nproc == null) {
+            return null
+        }
+        if (nproc < 1) {
+            throw new UserError("--nproc is ${nproc}; it must be at least 1")
+        }
+        World world = World.fromEnvironment(System.getenv())
+        if (world.distributed()) {
+            throw new UserError("--nproc starts workers on this machine, but this process is already rank ${world.rank()}"
+                    + " of WORLD_SIZE ${world.worldSize()} (from the environment): drop --nproc, or unset WORLD_SIZE")
+        }
+        // the whole command line as given (picocli keeps it, the subcommand's name included)
+        List<String> args = RunCommand.withoutNproc(spec.commandLine().parseResult.originalArgs())
+        new LocalLauncher(nproc, Main.name, args, spec.commandLine().err).run()
     }
 }

@@ -68,6 +68,40 @@ class ShardedProcessesSpec extends Specification {
         workers?.each { it.destroyForcibly() }
     }
 
+    def "embed --nproc 2 starts two workers whose joined output is the one process's, rank 1 printing no summary"() {
+        given: 'the tiny BERT of the Hugging Face fixtures and 7 texts with ids'
+        Path model = Path.of('../runtime/src/test/resources/hf/bert-base/model')
+        List<String> words = ['a', 'big', 'dog', 'likes', 'the', 'moon', 'and', 'bad', 'cat']
+        Random random = new Random(23)
+        Path input = Files.write(dir.resolve('docs.jsonl'), (0..<7).collect { int i ->
+            '{"id": ' + i + ', "text": "' + (0..random.nextInt(8)).collect { words[random.nextInt(words.size())] }.join(' ') + '"}'
+        })
+        Path one = dir.resolve('one-embed.jsonl')
+        Path two = dir.resolve('two-embed.jsonl')
+        List<String> args = ['embed', '--model', model.toString(), '--input', input.toString(), '--batch-size', '2', '--out']
+
+        when:
+        Cli alone = Cli.run((args + [one.toString()]) as String[])
+        Cli launched = Cli.run((args + [two.toString(), '--nproc', '2']) as String[])
+
+        then:
+        assert launched.code == 0: launched.err.toString()
+        rows(two)*.id == rows(one)*.id
+        (0..<7).every { int i -> (0..<32).every { close(rows(two)[i].embedding[it], rows(one)[i].embedding[it]) } }
+        !Files.list(dir).withCloseable { s -> s.anyMatch { it.fileName.toString().contains('.part-') } }
+        // rank 0 writes to this JVM's terminal; the other ranks' lines come here, and rank 1 has no summary to print
+        !launched.err.toString().contains('embedded 7 texts')
+    }
+
+    def "perplexity --nproc 2 without --out exits 2 before starting any worker"() {
+        when:
+        Cli c = Cli.run('perplexity', '--model', 'any', '--input', 'pom.xml', '--nproc', '2')
+
+        then:
+        c.code == 2
+        c.err.toString().contains('perplexity --nproc 2 needs --out FILE')
+    }
+
     static List<Map> rows(Path file) {
         Files.readAllLines(file).collect { new JsonSlurper().parseText(it) as Map }
     }
