@@ -1,8 +1,8 @@
 package org.peft4j.cli
 
 import groovy.json.JsonOutput
+import org.peft4j.data.Shard
 import org.peft4j.dist.ProcessGroup
-import org.peft4j.dist.Shard
 import org.peft4j.embedding.PoolingMode
 import org.peft4j.embedding.SentenceEncoder
 import org.peft4j.run.Embedder
@@ -80,8 +80,8 @@ class EmbedCommand implements Callable<Integer> {
         ProcessGroup workers = Workers.join(group)
         try {
             // this worker's block of the texts; alone, all of them
-            Shard shard = Shard.of(workers.world())
-            List<TextInputs.Line> lines = all.subList((int) shard.from(all.size()), (int) shard.to(all.size()))
+            Shard shard = new Shard(workers.world().rank(), workers.world().worldSize())
+            List<TextInputs.Line> lines = all.subList(shard.from(all.size()), shard.to(all.size()))
             SentenceEncoder encoder = Encoders.load(modelDir, adapter, mode, spec.commandLine().err)
             float[][] vectors = new Embedder(encoder, Encoders.tokenizer(modelDir, encoder, maxLength)).withCloseable {
                 it.embed(lines*.text, batchSize)

@@ -4,8 +4,8 @@ import ai.djl.ndarray.NDArray
 import ai.djl.ndarray.NDManager
 import groovy.json.JsonOutput
 import org.peft4j.data.CausalLmTokenizer
+import org.peft4j.data.Shard
 import org.peft4j.dist.ProcessGroup
-import org.peft4j.dist.Shard
 import org.peft4j.models.core.CausalLm
 import org.peft4j.models.CausalLmLoss
 import org.peft4j.run.PartFiles
@@ -82,8 +82,8 @@ class PerplexityCommand implements Callable<Integer> {
                 throw new UserError("perplexity with WORLD_SIZE ${workers.world().worldSize()} needs --out FILE: the workers'" +
                         ' per-line rows are joined in a file, not on the terminal')
             }
-            Shard shard = Shard.of(workers.world())
-            List<TextInputs.Line> lines = all.subList((int) shard.from(all.size()), (int) shard.to(all.size()))
+            Shard shard = new Shard(workers.world().rank(), workers.world().worldSize())
+            List<TextInputs.Line> lines = all.subList(shard.from(all.size()), shard.to(all.size()))
             CausalLm lm = LanguageModels.load(model, adapter)
             int limit = maxLength == 0 ? lm.maxPositions() : Math.min(maxLength, lm.maxPositions())
             List<String> rows = []

@@ -4,7 +4,9 @@ package org.peft4j.data;
  * The part of every batch one worker of a data-parallel job builds: worker {@code index} of {@code count}
  * takes a contiguous slice of each global batch's rows, the slices of all workers differing by at most one
  * row, in worker order. Every worker shuffles the same global order from the same seed, so the workers'
- * slices of a batch are together exactly the batch one process would build.
+ * slices of a batch are together exactly the batch one process would build. The batch commands (predict, embed,
+ * perplexity) split their inputs the same way: each worker takes its contiguous block, so that the blocks read in
+ * worker order are the inputs in their order.
  *
  * @param index the worker (its rank), from 0
  * @param count the workers (the world size)

@@ -12,9 +12,9 @@ import org.peft4j.data.Batches;
 import org.peft4j.data.ClassificationDataset;
 import org.peft4j.data.DataFileException;
 import org.peft4j.data.LabeledText;
+import org.peft4j.data.Shard;
 import org.peft4j.data.Tokenizer;
 import org.peft4j.dist.ProcessGroup;
-import org.peft4j.dist.Shard;
 import org.peft4j.models.Registry;
 import org.peft4j.models.core.ModelConfig;
 import org.peft4j.models.core.SequenceClassifier;
@@ -156,8 +156,8 @@ public final class Predictor implements AutoCloseable {
             throw new DataFileException(input, 0, "no such file (expected a JSONL file with one JSON object per line)");
         }
         // this worker's texts are the non-blank lines first..end-1 (counted from 0); alone, all of them, read once
-        Shard shard = Shard.of(group.world());
-        long texts = group.world().distributed() ? nonBlankLines(input) : -1;
+        Shard shard = new Shard(group.world().rank(), group.world().worldSize());
+        int texts = group.world().distributed() ? Math.toIntExact(nonBlankLines(input)) : -1;
         long first = texts < 0 ? 0 : shard.from(texts);
         long end = texts < 0 ? Long.MAX_VALUE : shard.to(texts);
         long[] count = {0};

@@ -1,13 +1,13 @@
-package org.peft4j.dist
+package org.peft4j.data
 
 import spock.lang.Specification
 
 class ShardSpec extends Specification {
 
-    def "#workers workers split #n inputs into contiguous blocks, in rank order, whose sizes differ by at most one"() {
+    def "#workers workers split #n rows into contiguous blocks, in rank order, whose sizes differ by at most one"() {
         when:
         List<Shard> shards = (0..<workers).collect { new Shard(it, workers) }
-        List<Long> sizes = shards.collect { it.to(n) - it.from(n) }
+        List<Integer> sizes = shards.collect { it.to(n) - it.from(n) }
 
         then: 'the blocks cover 0..n-1 once, each starting where the one before ends'
         shards[0].from(n) == 0
@@ -26,17 +26,17 @@ class ShardSpec extends Specification {
         8       | 1_000_003
     }
 
-    def "the first n mod N workers take one input more"() {
+    def "the first n mod N workers take one row more"() {
         expect:
         (0..<4).collect { new Shard(it, 4) }.collect { it.to(10) - it.from(10) } == [3, 3, 2, 2]
     }
 
-    def "a rank outside the world is refused with both numbers"() {
+    def "an index outside the workers is refused with both numbers"() {
         when:
         new Shard(4, 4)
 
         then:
         IllegalArgumentException e = thrown()
-        e.message.contains('rank 4 of 4 workers')
+        e.message.contains('shard 4 of 4')
     }
 }
