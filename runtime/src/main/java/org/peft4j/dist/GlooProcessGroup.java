@@ -1,5 +1,6 @@
 package org.peft4j.dist;
 
+import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
@@ -57,7 +58,8 @@ public final class GlooProcessGroup implements ProcessGroup {
         this.channel = channel;
         this.toAgent = new BufferedWriter(new OutputStreamWriter(agent.getOutputStream(), StandardCharsets.UTF_8));
         this.fromAgent = new BufferedReader(new InputStreamReader(agent.getInputStream(), StandardCharsets.UTF_8));
-        this.manager = NDManager.newBaseManager();
+        // host memory: the shared file is where Gloo reads and writes, whatever device the model trains on
+        this.manager = NDManager.newBaseManager(Device.cpu());
     }
 
     /**
@@ -129,7 +131,8 @@ public final class GlooProcessGroup implements ProcessGroup {
             long offset = 0;
             for (NDArray array : arrays) {
                 NDIndex slice = new NDIndex().addSliceDim(offset, offset + array.size());
-                flat.set(slice, array.reshape(-1));
+                // a GPU gradient passes through the host: Gloo's collectives run on host memory
+                flat.set(slice, onCpu(array).reshape(-1));
                 slices.add(slice);
                 offset += array.size();
             }
@@ -138,9 +141,14 @@ public final class GlooProcessGroup implements ProcessGroup {
             for (int i = 0; i < arrays.size(); i++) {
                 NDArray array = arrays.get(i);
                 // in place: the caller's array may be a view of a parameter's gradient that the optimizer reads
-                array.set(new NDIndex("..."), flat.get(slices.get(i)).reshape(array.getShape()));
+                NDArray mean = flat.get(slices.get(i)).reshape(array.getShape());
+                array.set(new NDIndex("..."), array.getDevice().isGpu() ? mean.toDevice(array.getDevice(), false) : mean);
             }
         }
+    }
+
+    private static NDArray onCpu(NDArray array) {
+        return array.getDevice().isGpu() ? array.toDevice(Device.cpu(), false) : array;
     }
 
     @Override

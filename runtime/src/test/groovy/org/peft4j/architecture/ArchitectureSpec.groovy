@@ -69,11 +69,11 @@ class ArchitectureSpec extends Specification {
         'org.peft4j.data..'    | ['org.peft4j.peft..', 'org.peft4j.export..', 'org.peft4j.run..']
     }
 
-    def "org.peft4j.dist is a low layer: it knows only the JDK and DJL's NDArray"() {
+    def "org.peft4j.dist is a low layer: it knows only the JDK and DJL's NDArray and Device"() {
         expect:
         obeyed classes().that().resideInAPackage('org.peft4j.dist..')
                 .should().onlyDependOnClassesThat().resideInAnyPackage('org.peft4j.dist..', 'java..',
-                'ai.djl.ndarray..')
+                'ai.djl.ndarray..', 'ai.djl')
     }
 
     def "the #family family builds only on models.core, nn, tensor and io"() {
