@@ -2,6 +2,8 @@ package org.peft4j.dist;
 
 import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.index.NDIndex;
@@ -41,6 +43,9 @@ public final class GlooProcessGroup implements ProcessGroup {
 
     private static final long MIN_SHARED_BYTES = 1 << 20;
 
+    /** Floats an all-reduce moves at once: 32 MiB of shared memory, {@code -Dpeft4j.dist.chunkFloats} to change it. */
+    static final long DEFAULT_CHUNK_FLOATS = 8L << 20;
+
     private final World world;
     private final Process agent;
     private final BufferedWriter toAgent;
@@ -48,6 +53,7 @@ public final class GlooProcessGroup implements ProcessGroup {
     private final Path file;
     private final FileChannel channel;
     private final NDManager manager;
+    private final long chunkFloats = Long.getLong("peft4j.dist.chunkFloats", DEFAULT_CHUNK_FLOATS);
     private MappedByteBuffer shared;
     private boolean closed;
 
@@ -60,6 +66,9 @@ public final class GlooProcessGroup implements ProcessGroup {
         this.fromAgent = new BufferedReader(new InputStreamReader(agent.getInputStream(), StandardCharsets.UTF_8));
         // host memory: the shared file is where Gloo reads and writes, whatever device the model trains on
         this.manager = NDManager.newBaseManager(Device.cpu());
+        if (chunkFloats < 1) {
+            throw new DistributedException("peft4j.dist.chunkFloats is " + chunkFloats + "; it must be at least 1");
+        }
     }
 
     /**
@@ -122,29 +131,63 @@ public final class GlooProcessGroup implements ProcessGroup {
             }
             total += array.size();
         }
-        ensureCapacity(total * Float.BYTES);
+        if (total == 0) {
+            return;
+        }
+        // in chunks: the shared memory stays small (a container's /dev/shm is often 64 MB) whatever the model's size
+        long chunk = Math.min(total, chunkFloats);
+        ensureCapacity(chunk * Float.BYTES);
         try (NDScope ignored = new NDScope()) {
             // an array over the shared memory itself (no copy): one native copy in, one out
-            NDArray flat = manager.create(shared.slice(0, Math.toIntExact(total * Float.BYTES)), new Shape(total),
+            NDArray flat = manager.create(shared.slice(0, Math.toIntExact(chunk * Float.BYTES)), new Shape(chunk),
                     DataType.FLOAT32);
-            List<NDIndex> slices = new ArrayList<>(arrays.size());
-            long offset = 0;
-            for (NDArray array : arrays) {
-                NDIndex slice = new NDIndex().addSliceDim(offset, offset + array.size());
-                // a GPU gradient passes through the host: Gloo's collectives run on host memory
-                flat.set(slice, onCpu(array).reshape(-1));
-                slices.add(slice);
-                offset += array.size();
-            }
-            request("allreduce f32 " + total, "allreduce");
-            flat.divi(world.worldSize());
+            List<NDArray> sources = new ArrayList<>(arrays.size());
+            long[] starts = new long[arrays.size() + 1];
             for (int i = 0; i < arrays.size(); i++) {
-                NDArray array = arrays.get(i);
-                // in place: the caller's array may be a view of a parameter's gradient that the optimizer reads
-                NDArray mean = flat.get(slices.get(i)).reshape(array.getShape());
-                array.set(new NDIndex("..."), array.getDevice().isGpu() ? mean.toDevice(array.getDevice(), false) : mean);
+                // a GPU gradient passes through the host: Gloo's collectives run on host memory
+                sources.add(onCpu(arrays.get(i)).reshape(-1));
+                starts[i + 1] = starts[i] + arrays.get(i).size();
+            }
+            List<List<NDArray>> pieces = new ArrayList<>(arrays.size());
+            for (int i = 0; i < arrays.size(); i++) {
+                pieces.add(new ArrayList<>(1));
+            }
+            int first = 0;
+            for (long from = 0; from < total; from += chunk) {
+                long to = Math.min(total, from + chunk);
+                int last = first;
+                for (int i = first; i < arrays.size() && starts[i] < to; i++) {
+                    long lo = Math.max(from, starts[i]);
+                    long hi = Math.min(to, starts[i + 1]);
+                    flat.set(slice(lo - from, hi - from), sources.get(i).get(slice(lo - starts[i], hi - starts[i])));
+                    last = i;
+                }
+                request("allreduce f32 " + (to - from), "allreduce");
+                NDArray sums = flat.get(slice(0, to - from));
+                sums.divi(world.worldSize());
+                for (int i = first; i <= last; i++) {
+                    long lo = Math.max(from, starts[i]);
+                    long hi = Math.min(to, starts[i + 1]);
+                    NDArray mean = flat.get(slice(lo - from, hi - from));
+                    boolean whole = lo == starts[i] && hi == starts[i + 1];
+                    // a piece of an array that spans chunks is kept (the next chunk overwrites the shared memory)
+                    pieces.get(i).add(whole ? mean : mean.duplicate());
+                    if (hi == starts[i + 1]) {
+                        NDArray array = arrays.get(i);
+                        NDArray all = pieces.get(i).size() == 1 ? pieces.get(i).get(0)
+                                : NDArrays.concat(new NDList(pieces.get(i)));
+                        all = all.reshape(array.getShape());
+                        // in place: the caller's array may be a view of a parameter's gradient that the optimizer reads
+                        array.set(new NDIndex("..."), array.getDevice().isGpu() ? all.toDevice(array.getDevice(), false) : all);
+                        first = i + 1;
+                    }
+                }
             }
         }
+    }
+
+    private static NDIndex slice(long from, long to) {
+        return new NDIndex().addSliceDim(from, to);
     }
 
     private static NDArray onCpu(NDArray array) {

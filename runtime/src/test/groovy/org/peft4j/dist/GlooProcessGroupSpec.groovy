@@ -110,6 +110,36 @@ class GlooProcessGroupSpec extends Specification {
         late.get(30, TimeUnit.SECONDS) > 0
     }
 
+    def "arrays larger than one chunk of shared memory, or spanning two, are averaged piece by piece"() {
+        given: 'chunks of 5 floats, and arrays of 6, 12, 1 and 5 elements: most span a chunk boundary'
+        System.setProperty('peft4j.dist.chunkFloats', '5')
+        List<GlooProcessGroup> chunked = openPair(freePort(), QUICK)
+        System.clearProperty('peft4j.dist.chunkFloats')
+        Random random = new Random(11)
+        List<Shape> shapes = [new Shape(2, 3), new Shape(3, 4), new Shape(1), new Shape(5)]
+        List<List<float[]>> values = (0..1).collect { rank ->
+            shapes.collect { shape -> (0..<shape.size()).collect { random.nextGaussian() as float } as float[] }
+        }
+        List<List<NDArray>> arrays = (0..1).collect { rank ->
+            (0..<shapes.size()).collect { i -> manager.create(values[rank][i], shapes[i]) }
+        }
+
+        when:
+        both { rank -> chunked[rank].allReduceMean(arrays[rank]) }
+
+        then: 'every element is (a + b) / 2, as without chunks'
+        (0..1).every { rank ->
+            (0..<shapes.size()).every { i ->
+                float[] got = arrays[rank][i].toFloatArray()
+                arrays[rank][i].shape == shapes[i] &&
+                        (0..<got.length).every { j -> Math.abs(got[j] - (values[0][i][j] + values[1][i][j]) / 2f) < 1e-6 }
+            }
+        }
+
+        cleanup:
+        chunked?.each { it.close() }
+    }
+
     def "a worker whose peer dies fails its next collective within seconds, naming its rank"() {
         given: "rank 1's worker dies: its agent goes with it"
         groups[1].agentProcess().destroyForcibly().waitFor()
