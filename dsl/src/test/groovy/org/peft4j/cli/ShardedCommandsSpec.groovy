@@ -78,7 +78,7 @@ class ShardedCommandsSpec extends Specification {
 
         when:
         Cli alone = Cli.run((args + ['--out', one.toString()]) as String[])
-        List<Cli> workers = ThreadWorkers.run(n, (args + ['--out', many.toString()]) as String[])
+        List<Cli> workers = Cli.workers(n, (args + ['--out', many.toString()]) as String[])
 
         then:
         alone.code == 0
@@ -105,7 +105,7 @@ class ShardedCommandsSpec extends Specification {
 
         when:
         Cli alone = Cli.run((args + ['--out', one.toString()]) as String[])
-        List<Cli> workers = ThreadWorkers.run(n, (args + ['--out', many.toString()]) as String[])
+        List<Cli> workers = Cli.workers(n, (args + ['--out', many.toString()]) as String[])
 
         then:
         alone.code == 0
@@ -128,7 +128,7 @@ class ShardedCommandsSpec extends Specification {
 
         when:
         Cli alone = Cli.run((args + ['--out', one.toString()]) as String[])
-        List<Cli> workers = ThreadWorkers.run(n, (args + ['--out', many.toString()]) as String[])
+        List<Cli> workers = Cli.workers(n, (args + ['--out', many.toString()]) as String[])
         List<Map> single = rows(one)
 
         then: 'the one-token last line is not scored in either'
@@ -150,7 +150,7 @@ class ShardedCommandsSpec extends Specification {
 
     def "perplexity by several workers without --out exits 2 and says why"() {
         when:
-        List<Cli> workers = ThreadWorkers.run(2, 'perplexity', '--model', decoder.toString(), '--input', text.toString())
+        List<Cli> workers = Cli.workers(2, 'perplexity', '--model', decoder.toString(), '--input', text.toString())
 
         then:
         workers*.code == [2, 2]

@@ -116,7 +116,7 @@ public final class SteppedRun implements AutoCloseable {
                     : s.adapter == null ? null : s.adapter.stepHook(plan.totalSteps());
             o = Optimizer.create(config.optimizer(), s.trainable());
             this.checkpoints = new Checkpoints(options.outDir().resolve("checkpoints"), config.train().keepCheckpoints(),
-                    s.trainableByName(), o, identity(config, plan, world));
+                    s.trainableByName(), o, identity(config, plan)).writtenBy(world.worldSize());
             TrainState from = TrainState.start();
             Map<String, Map<String, Double>> evals = new LinkedHashMap<>();
             List<String> generated = null;
@@ -447,7 +447,7 @@ public final class SteppedRun implements AutoCloseable {
     }
 
     /** What a resumed run must share with the checkpoint it continues, or it would not continue it. */
-    private static Map<String, Object> identity(RunConfig config, Plan plan, World world) {
+    private static Map<String, Object> identity(RunConfig config, Plan plan) {
         Map<String, Object> id = new LinkedHashMap<>();
         id.put("seed", config.train().seed());
         id.put("batch_size", config.train().batchSize());
@@ -455,7 +455,6 @@ public final class SteppedRun implements AutoCloseable {
         id.put("total_steps", plan.totalSteps());
         id.put("train_examples", plan.splits().get("train").get("examples"));
         id.put("trainable_params", plan.trainableParams());
-        id.put(Checkpoints.WORLD_SIZE, world.worldSize());
         return id;
     }
 

@@ -58,15 +58,9 @@ public final class Checkpoints {
 
         /** The number of workers that wrote it (1 for checkpoints without the entry). */
         public int worldSize() {
-            return json.path("identity").path(WORLD_SIZE).asInt(1);
+            return json.path("world_size").asInt(1);
         }
     }
-
-    /**
-     * The identity entry of the number of data-parallel workers that wrote a checkpoint; a run of another
-     * size may resume it (the global batches are the same), so it is recorded and not checked.
-     */
-    public static final String WORLD_SIZE = "world_size";
 
     private final Path dir;
     private final int keep;
@@ -74,6 +68,12 @@ public final class Checkpoints {
     private final Optimizer optimizer;
     private final Map<String, Object> identity;
     private final TensorWriter writer;
+    /**
+     * The data-parallel workers that write these checkpoints: recorded, not part of the identity, since a run
+     * of another size may resume them (every worker holds the same weights and moments, and the data order
+     * and the global batch do not depend on how many workers share it).
+     */
+    private int worldSize = 1;
 
     /**
      * @param dir       the {@code checkpoints} folder of a run
@@ -95,6 +95,12 @@ public final class Checkpoints {
         this.optimizer = optimizer;
         this.identity = new LinkedHashMap<>(identity);
         this.writer = writer;
+    }
+
+    /** Records that {@code worldSize} data-parallel workers write these checkpoints; returns this. */
+    public Checkpoints writtenBy(int worldSize) {
+        this.worldSize = worldSize;
+        return this;
     }
 
     public Path dir() {
@@ -184,7 +190,8 @@ public final class Checkpoints {
         data.put("batch", s.batch());
         ObjectNode rng = n.putObject("rng");
         rng.put("data_order", "Batches.shuffled(seed, epoch), resumed at data.batch");
-        rng.put("dropout", "libtorch seeded with seed * 1000003 + step before each step");
+        rng.put("dropout", "libtorch seeded with seed * 1000003 + step before each step"
+                + " (plus rank * 0x5DEECE66D on a data-parallel worker)");
         rng.put("next_dropout_seed", TrainState.dropoutSeed(((Number) identity.getOrDefault("seed", 0L)).longValue(),
                 s.step()));
         ObjectNode opt = n.putObject("optimizer");
@@ -201,6 +208,7 @@ public final class Checkpoints {
         best.put("evals_since", s.evalsSinceBest());
         n.set("last_eval", JSON.valueToTree(s.lastEval()));
         n.set("identity", JSON.valueToTree(identity));
+        n.put("world_size", worldSize);
         return n;
     }
 
@@ -281,11 +289,6 @@ public final class Checkpoints {
         JsonNode savedIdentity = n.path("identity");
         for (Map.Entry<String, Object> e : identity.entrySet()) {
             String saved = savedIdentity.path(e.getKey()).asText();
-            if (WORLD_SIZE.equals(e.getKey())) {
-                // recorded, not required: every worker holds the same weights and moments, and the data order and
-                // the global batch do not depend on how many workers share it
-                continue;
-            }
             if (!saved.equals(String.valueOf(e.getValue()))) {
                 throw new CheckpointException("checkpoint " + ckpt.getFileName() + " was made with " + e.getKey()
                         + " = " + saved + " but this run has " + e.getValue() + "; resume with the recipe that made it,"
