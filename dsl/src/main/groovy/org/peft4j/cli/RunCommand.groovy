@@ -70,10 +70,13 @@ class RunCommand implements Callable<Integer> {
 
     @Override
     Integer call() {
-        World world = World.fromEnvironment(System.getenv())
         if (nproc != null) {
-            return launch(world)
+            if (preflight) {
+                throw new UserError('--preflight checks one process; drop --nproc')
+            }
+            return Workers.launch(nproc, spec)
         }
+        World world = World.fromEnvironment(System.getenv())
         RunRecord previous = common.rerunOf()
         Recipe recipe = common.load()
         RunConfig config = recipe.config()
@@ -93,36 +96,6 @@ class RunCommand implements Callable<Integer> {
             }
         }
         train(recipe, config, previous, ProcessGroup.single())
-    }
-
-    /** --nproc N: this command again in N workers (this process only supervises them). */
-    private int launch(World world) {
-        if (nproc < 1) {
-            throw new UserError("--nproc is ${nproc}; it must be at least 1")
-        }
-        if (world.distributed()) {
-            throw new UserError("--nproc starts workers on this machine, but this process is already rank ${world.rank()}"
-                    + " of WORLD_SIZE ${world.worldSize()} (from the environment): drop --nproc, or unset WORLD_SIZE")
-        }
-        if (preflight) {
-            throw new UserError('--preflight checks one process; drop --nproc')
-        }
-        // the whole command line as given (picocli keeps it, the subcommand's name and options before it included)
-        List<String> args = withoutNproc(spec.commandLine().parseResult.originalArgs())
-        new LocalLauncher(nproc, Main.name, args, spec.commandLine().err).run()
-    }
-
-    /** The arguments of this command without {@code --nproc N} (or {@code --nproc=N}). */
-    static List<String> withoutNproc(List<String> args) {
-        List<String> out = []
-        for (int i = 0; i < args.size(); i++) {
-            if (args[i] == '--nproc') {
-                i++
-            } else if (!args[i].startsWith('--nproc=')) {
-                out << args[i]
-            }
-        }
-        out
     }
 
     /** A worker other than rank 0: trains its share in step with the others, quietly, and writes nothing. */

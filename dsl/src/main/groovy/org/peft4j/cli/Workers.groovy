@@ -6,7 +6,7 @@ import org.peft4j.dist.World
 import picocli.CommandLine.Model.CommandSpec
 
 /**
- * The workers a batch command (predict, embed, perplexity) runs among: torchrun's variables
+ * The workers a command (run, predict, embed, perplexity) runs among: torchrun's variables
  * (RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT) make one process one worker of many, each taking
  * its block of the inputs; without them the command runs alone.
  */
@@ -44,7 +44,20 @@ final class Workers {
                     + " of WORLD_SIZE ${world.worldSize()} (from the environment): drop --nproc, or unset WORLD_SIZE")
         }
         // the whole command line as given (picocli keeps it, the subcommand's name included)
-        List<String> args = RunCommand.withoutNproc(spec.commandLine().parseResult.originalArgs())
+        List<String> args = withoutNproc(spec.commandLine().parseResult.originalArgs())
         new LocalLauncher(nproc, Main.name, args, spec.commandLine().err).run()
+    }
+
+    /** The arguments of a command without {@code --nproc N} (or {@code --nproc=N}). */
+    static List<String> withoutNproc(List<String> args) {
+        List<String> out = []
+        for (int i = 0; i < args.size(); i++) {
+            if (args[i] == '--nproc') {
+                i++
+            } else if (!args[i].startsWith('--nproc=')) {
+                out << args[i]
+            }
+        }
+        out
     }
 }

@@ -7,7 +7,7 @@ class RunNprocSpec extends Specification {
 
     def "the workers get the command's arguments without --nproc, in either spelling"() {
         expect:
-        RunCommand.withoutNproc(args) == workers
+        Workers.withoutNproc(args) == workers
 
         where:
         args                                                     | workers
