@@ -192,6 +192,17 @@ public final class Predictor implements AutoCloseable {
         }
     }
 
+    /** The class of the largest logit (the first, on a tie). */
+    public static int bestClass(float[] logits) {
+        int best = 0;
+        for (int k = 1; k < logits.length; k++) {
+            if (logits[k] > logits[best]) {
+                best = k;
+            }
+        }
+        return best;
+    }
+
     private long writeChunk(List<LabeledText> chunk, int batchSize, OutputStream out) throws IOException {
         if (chunk.isEmpty()) {
             return 0;
@@ -201,14 +212,10 @@ public final class Predictor implements AutoCloseable {
             ObjectNode n = JSON.createObjectNode();
             n.put("line", chunk.get(i).line());
             ArrayNode logits = n.putArray("logits");
-            int best = 0;
-            for (int k = 0; k < rows[i].length; k++) {
-                logits.add(rows[i][k]);
-                if (rows[i][k] > rows[i][best]) {
-                    best = k;
-                }
+            for (float z : rows[i]) {
+                logits.add(z);
             }
-            n.put("label", labels.get(best));
+            n.put("label", labels.get(bestClass(rows[i])));
             out.write(JSON.writeValueAsBytes(n));
             out.write('\n');
         }

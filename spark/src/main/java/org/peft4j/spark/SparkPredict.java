@@ -45,7 +45,7 @@ public final class SparkPredict {
                 }
                 List<Row> result = new ArrayList<>(batch.size());
                 for (int i = 0; i < batch.size(); i++) {
-                    int best = argMax(logits[i]);
+                    int best = Predictor.bestClass(logits[i]);
                     result.add(Columns.append(batch.get(i), predictor.labels().get(best),
                             (float) softmax(logits[i], best), logits[i]));
                 }
@@ -55,19 +55,9 @@ public final class SparkPredict {
         return input.mapPartitions(partition, Encoders.row(out));
     }
 
-    private static int argMax(float[] row) {
-        int best = 0;
-        for (int k = 1; k < row.length; k++) {
-            if (row[k] > row[best]) {
-                best = k;
-            }
-        }
-        return best;
-    }
-
     /** exp(z_k) / sum_j exp(z_j), shifted by the largest logit so that no exp overflows. */
     private static double softmax(float[] z, int k) {
-        double max = z[argMax(z)];
+        double max = z[Predictor.bestClass(z)];
         double sum = 0;
         for (float v : z) {
             sum += Math.exp(v - max);
